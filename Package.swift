@@ -1,0 +1,96 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// AgentMemory: a Mem0-compatible long-term memory service for AI agents, served as Azure Functions
+/// custom handlers. Layering (each target may import only those above it):
+///   MemoryStorage, ModelClients  →  MemoryCore  →  FunctionsRuntime  →  executables
+let package = Package(
+    name: "AgentMemory",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "memory-search", targets: ["memory-search"]),
+        .executable(name: "memory-add", targets: ["memory-add"]),
+        .executable(name: "memory-compact", targets: ["memory-compact"]),
+        .executable(name: "memory-local", targets: ["memory-local"]),
+        .executable(name: "memory-bench", targets: ["memory-bench"]),
+        .executable(name: "memory-tool", targets: ["memory-tool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    ],
+    targets: [
+        // Durable storage: BlobStore protocol and backends, log and snapshot codecs, partitions, compaction.
+        .target(
+            name: "MemoryStorage",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Embedders and chat models: protocols, HTTP clients, the in-process MiniLM encoder.
+        .target(
+            name: "ModelClients",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The memory service: records, scopes, filters, retrieval, add/search/... and the infer pipeline.
+        .target(
+            name: "MemoryCore",
+            dependencies: [
+                "MemoryStorage",
+                "ModelClients",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Collections", package: "swift-collections"),
+            ],
+            resources: [.copy("Prompts")]
+        ),
+        // HTTP: the Mem0-compatible routes, auth, and the Azure Functions custom-handler protocol.
+        .target(
+            name: "FunctionsRuntime",
+            dependencies: [
+                "MemoryCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "memory-search", dependencies: ["FunctionsRuntime"]),
+        .executableTarget(name: "memory-add", dependencies: ["FunctionsRuntime"]),
+        .executableTarget(name: "memory-compact", dependencies: ["FunctionsRuntime"]),
+        .executableTarget(name: "memory-local", dependencies: ["FunctionsRuntime"]),
+        .executableTarget(
+            name: "memory-bench",
+            dependencies: [
+                "MemoryStorage", "ModelClients", "MemoryCore", "FunctionsRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // Operator and test tool: inspect partitions, dump logs, drive concurrent writers in process tests.
+        .executableTarget(
+            name: "memory-tool",
+            dependencies: [
+                "MemoryStorage", "MemoryCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MemoryStorageTests", dependencies: ["MemoryStorage"]),
+        .testTarget(name: "ModelClientsTests", dependencies: ["ModelClients"]),
+        .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore"]),
+        .testTarget(
+            name: "FunctionsRuntimeTests",
+            dependencies: [
+                "FunctionsRuntime",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // Starts the built executables the way the Functions host does. Needs `swift build` first.
+        .testTarget(name: "HandlerProcessTests", dependencies: ["MemoryStorage"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

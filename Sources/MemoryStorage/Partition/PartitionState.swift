@@ -1,0 +1,123 @@
+import Foundation
+
+/// An idempotent request's recorded answer.
+public struct IdempotentResponse: Sendable, Equatable {
+    public var response: Data
+    public var recordedAt: Date
+
+    public init(response: Data, recordedAt: Date) {
+        self.response = response
+        self.recordedAt = recordedAt
+    }
+}
+
+/// Everything a partition holds after applying its snapshot and its log: the live memories, their history and
+/// the recent idempotent answers. A value: readers get a consistent copy, writers derive the next one.
+public struct PartitionState: Sendable {
+    public let key: PartitionKey
+    /// Live memories (neither deleted nor purged), in no particular order.
+    public private(set) var memories: [StoredMemory]
+    /// Index of each live memory in ``memories``.
+    public private(set) var positions: [UUID: Int]
+    /// History per memory id, oldest first; kept for deleted (invalidated) memories, dropped for purged ones.
+    public private(set) var history: [UUID: [HistoryEntry]]
+    /// Answers recorded for idempotency keys.
+    public private(set) var idempotentResponses: [String: IdempotentResponse]
+    /// Count of batches ever applied to this partition, monotonic across compactions: a cheap change token
+    /// (a search index built at revision r is current while the revision is still r).
+    public private(set) var revision: UInt64
+
+    /// An empty partition.
+    public init(key: PartitionKey) {
+        self.key = key
+        self.memories = []
+        self.positions = [:]
+        self.history = [:]
+        self.idempotentResponses = [:]
+        self.revision = 0
+    }
+
+    /// A partition rebuilt from a snapshot's contents.
+    public init(
+        key: PartitionKey, memories: [StoredMemory], history: [UUID: [HistoryEntry]],
+        idempotentResponses: [String: IdempotentResponse], revision: UInt64
+    ) {
+        self.key = key
+        self.memories = memories
+        self.positions = Dictionary(uniqueKeysWithValues: memories.enumerated().map { ($1.id, $0) })
+        self.history = history
+        self.idempotentResponses = idempotentResponses
+        self.revision = revision
+    }
+
+    /// The live memory with this id.
+    public func memory(_ id: UUID) -> StoredMemory? {
+        positions[id].map { memories[$0] }
+    }
+
+    /// True when the partition holds nothing worth keeping: no live memory and no history.
+    public var isEmpty: Bool { memories.isEmpty && history.isEmpty }
+
+    /// Applies one batch. Deterministic: every reader that applies the same batches in the same order reaches
+    /// the same state.
+    ///
+    /// - `add` of an id that is already live replaces it (a replayed add is harmless);
+    /// - `update` of an id that is not live is ignored (the memory was deleted meanwhile);
+    /// - `delete` keeps history, `purge` drops it.
+    public mutating func apply(_ batch: LogBatch) {
+        for op in batch.operations {
+            switch op {
+            case .add(let m):
+                if positions[m.id] == nil {
+                    history[m.id, default: []].append(
+                        HistoryEntry(memoryId: m.id, event: .add, oldText: nil, newText: m.text,
+                                     at: m.createdAt, eventId: batch.eventId))
+                }
+                upsert(m)
+            case .update(let m):
+                guard let old = memory(m.id) else { continue }
+                history[m.id, default: []].append(
+                    HistoryEntry(memoryId: m.id, event: .update, oldText: old.text, newText: m.text,
+                                 at: m.updatedAt, eventId: batch.eventId))
+                upsert(m)
+            case .delete(let id, let at):
+                guard let old = memory(id) else { continue }
+                history[id, default: []].append(
+                    HistoryEntry(memoryId: id, event: .delete, oldText: old.text, newText: nil,
+                                 at: at, eventId: batch.eventId))
+                remove(id)
+            case .purge(let id, _):
+                remove(id)
+                history[id] = nil
+            }
+        }
+        if let key = batch.idempotencyKey, let response = batch.idempotentResponse {
+            idempotentResponses[key] = IdempotentResponse(response: response, recordedAt: batch.writtenAt)
+        }
+        revision &+= 1
+    }
+
+    /// Forgets idempotency answers recorded before `cutoff` (compaction calls this).
+    public mutating func dropIdempotentResponses(olderThan cutoff: Date) {
+        idempotentResponses = idempotentResponses.filter { $0.value.recordedAt >= cutoff }
+    }
+
+    private mutating func upsert(_ m: StoredMemory) {
+        if let i = positions[m.id] {
+            memories[i] = m
+        } else {
+            positions[m.id] = memories.count
+            memories.append(m)
+        }
+    }
+
+    private mutating func remove(_ id: UUID) {
+        guard let i = positions.removeValue(forKey: id) else { return }
+        let last = memories.count - 1
+        if i != last {
+            memories.swapAt(i, last)
+            positions[memories[i].id] = i
+        }
+        memories.removeLast()
+    }
+}
