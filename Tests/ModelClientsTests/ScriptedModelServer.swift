@@ -41,9 +41,14 @@ final class ScriptedModelServer {
 
     deinit { stop() }
 
+    /// Stops the server: SIGTERM, then SIGKILL if it has not exited within 10 s.
     func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }

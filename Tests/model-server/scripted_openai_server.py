@@ -31,7 +31,9 @@ Response entries:
 """
 import argparse
 import json
+import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -302,7 +304,19 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(entry.get("status", 200), entry.get("json", {}), entry.get("headers"))
 
 
+def exit_with_parent(parent):
+    """Stop when the process that started us is gone (a killed test run must not leave servers behind)."""
+    while True:
+        time.sleep(1)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def main():
+    # A test runner may start us with SIGTERM blocked (the mask is inherited); unblock it so stopping works.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1")

@@ -71,33 +71,87 @@ public struct URLSessionTransport: HTTPTransport {
         self.session = URLSession(configuration: configuration)
     }
 
+    /// Sends the request and enforces `request.timeout` itself (FoundationNetworking does not apply a
+    /// request's `timeoutInterval` to the whole exchange): when it expires the task is cancelled and
+    /// ``TransportError/timedOut(url:seconds:)`` is thrown. Cancelling the calling task cancels the request.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url, timeoutInterval: request.timeout)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: urlRequest)
-        } catch let error as URLError {
-            if error.code == .timedOut {
-                throw TransportError.timedOut(url: request.url.absoluteString, seconds: request.timeout)
+        let url = request.url.absoluteString
+        let inFlight = InFlightRequest()
+        let session = self.session
+        let outcome: Result<HTTPResponse, TransportError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let task = session.dataTask(with: urlRequest) { data, response, error in
+                    continuation.resume(returning: Self.outcome(data: data, response: response, error: error,
+                                                                url: url, timeout: request.timeout,
+                                                                timedOut: inFlight.timedOut))
+                }
+                inFlight.start(task)
+                DispatchQueue.global().asyncAfter(deadline: .now() + request.timeout) {
+                    inFlight.cancel(becauseOfTimeout: true)
+                }
             }
-            if error.code == .cancelled { throw CancellationError() }
-            throw TransportError.connectionFailed(url: request.url.absoluteString, detail: error.localizedDescription)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw TransportError.connectionFailed(url: request.url.absoluteString, detail: "\(error)")
+        } onCancel: {
+            inFlight.cancel(becauseOfTimeout: false)
+        }
+        try Task.checkCancellation()
+        return try outcome.get()
+    }
+
+    private static func outcome(data: Data?, response: URLResponse?, error: (any Error)?, url: String,
+                                timeout: TimeInterval, timedOut: Bool) -> Result<HTTPResponse, TransportError> {
+        if timedOut { return .failure(.timedOut(url: url, seconds: timeout)) }
+        if let error {
+            if let urlError = error as? URLError, urlError.code == .timedOut {
+                return .failure(.timedOut(url: url, seconds: timeout))
+            }
+            return .failure(.connectionFailed(url: url, detail: error.localizedDescription))
         }
         guard let http = response as? HTTPURLResponse else {
-            throw TransportError.connectionFailed(url: request.url.absoluteString, detail: "not an HTTP response")
+            return .failure(.connectionFailed(url: url, detail: "not an HTTP response"))
         }
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields {
             if let name = key as? String, let text = value as? String { headers[name.lowercased()] = text }
         }
-        return HTTPResponse(status: http.statusCode, headers: headers, body: data)
+        return .success(HTTPResponse(status: http.statusCode, headers: headers, body: data ?? Data()))
+    }
+}
+
+/// The data task of one request, shared between the completion handler, the timeout timer and the
+/// cancellation handler. `@unchecked Sendable`: every stored property is read and written under `lock` only.
+private final class InFlightRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: URLSessionDataTask?
+    private var cancelled = false
+    private var expired = false
+
+    /// Whether the timeout fired before the request finished.
+    var timedOut: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return expired
+    }
+
+    /// Records and resumes the task (or cancels it at once if cancellation came first).
+    func start(_ task: URLSessionDataTask) {
+        lock.lock()
+        self.task = task
+        let cancelNow = cancelled
+        lock.unlock()
+        task.resume()
+        if cancelNow { task.cancel() }
+    }
+
+    func cancel(becauseOfTimeout: Bool) {
+        lock.lock()
+        if becauseOfTimeout, task?.state != .completed { expired = true }
+        cancelled = true
+        let task = self.task
+        lock.unlock()
+        task?.cancel()
     }
 }
