@@ -248,12 +248,12 @@ import Testing
     @Test func timeoutsAndRefusedConnectionsAreRetriedThenReported() async throws {
         let server = try ScriptedModelServer()
         defer { server.stop() }
-        try await server.script([["embeddings": "auto", "dim": 2, "delay": 4], ["embeddings": "auto", "dim": 2]])
+        try await server.script([["embeddings": "auto", "dim": 2, "delay": 10], ["embeddings": "auto", "dim": 2]])
         let sleeps = SleepRecorder()
         let client = OpenAIEmbeddingClient(
             endpoint: .openAICompatible(baseURL: server.baseURL.appendingPathComponent("v1")), auth: .none,
             requestModel: "m", dimension: 2, sendDimensions: false, batchSize: 32, retry: sleeps.policy(),
-            timeout: 1)
+            timeout: 3)
         #expect(try await client.embed(["xy"], purpose: .document) == [expectedVector("xy", dim: 2)])
         #expect(await sleeps.waits.count == 1)
 

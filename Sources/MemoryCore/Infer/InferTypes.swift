@@ -74,7 +74,6 @@ public struct InferPlan: Sendable, Equatable {
 /// The step of the pipeline that failed.
 public enum InferStage: String, Sendable, Equatable {
     case extraction = "fact extraction"
-    case lookup = "similar-memory lookup"
     case decision = "reconciliation decision"
 }
 

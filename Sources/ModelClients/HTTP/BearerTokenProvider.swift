@@ -44,3 +44,11 @@ public enum ModelAuth: Sendable {
         }
     }
 }
+
+/// Tokens from a closure, for plugging in a provider defined elsewhere (e.g. the storage backend's managed
+/// identity: `ClosureBearerTokenProvider { try await identity.token(resource: AzureOpenAI.tokenResource) }`).
+public struct ClosureBearerTokenProvider: BearerTokenProvider {
+    private let fetch: @Sendable () async throws -> String
+    public init(_ fetch: @escaping @Sendable () async throws -> String) { self.fetch = fetch }
+    public func bearerToken() async throws -> String { try await fetch() }
+}
