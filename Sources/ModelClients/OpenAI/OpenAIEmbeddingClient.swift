@@ -61,7 +61,8 @@ public struct OpenAIEmbeddingClient: Embedder {
     private func embedBatch(_ texts: [String]) async throws -> [[Float]] {
         // Embedding APIs reject empty strings; a single space embeds "nothing" without failing the call.
         let inputs = texts.map { $0.isEmpty ? " " : $0 }
-        var body: [String: Any] = ["input": inputs, "encoding_format": "float"]
+        // No `encoding_format`: float is every server's default and Ollama does not support the field.
+        var body: [String: Any] = ["input": inputs]
         if endpoint.modelInBody { body["model"] = requestModel }
         if sendDimensions { body["dimensions"] = dimension }
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
