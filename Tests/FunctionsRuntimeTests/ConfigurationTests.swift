@@ -56,7 +56,7 @@ import Testing
         ("MEMORY_API_KEYS", "acme:read:abc"),
     ])
     func badSettingIsNamed(setting: String, value: String) {
-        do {
+        do throws(ConfigurationError) {
             _ = try RuntimeConfiguration(environment: [setting: value])
             Issue.record("\(setting)=\(value) was accepted")
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import FunctionsRuntime
+import Hummingbird
 import HummingbirdTesting
 import MemoryStorage
 import Testing

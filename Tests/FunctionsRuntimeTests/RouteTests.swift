@@ -1,5 +1,6 @@
 import Foundation
 import FunctionsRuntime
+import Hummingbird
 import HummingbirdTesting
 import MemoryStorage
 import Testing
@@ -199,8 +200,12 @@ import Testing
     @Test func splitRolesServeOnlyTheirRoutes() async throws {
         let search = try makeApp(role: .search)
         try await search.test(.router) { client in
-            #expect(try await client.call(.post, "/v3/memories/search/", body: #"{"query":"q","user_id":"u"}"#).status == 200)
-            #expect(try await client.call(.get, "/v1/ping/").status == 200)
+            let status1 = try await client.call(.post, "/v3/memories/search/", body: #"{"query":"q","user_id":"u"}"#).status
+
+            #expect(status1 == 200)
+            let status2 = try await client.call(.get, "/v1/ping/").status
+
+            #expect(status2 == 200)
             let write = try await client.call(.post, "/v3/memories/add/", body: #"{"messages":"hi","user_id":"u"}"#)
             #expect(write.status == 404)
             #expect(write.json["code"] == .string("wrong_app"))
@@ -208,16 +213,24 @@ import Testing
         }
         let add = try makeApp(role: .add)
         try await add.test(.router) { client in
-            #expect(try await client.call(.post, "/v3/memories/add/", body: #"{"messages":"hi","user_id":"u"}"#).status == 200)
-            #expect(try await client.call(.post, "/v1/exports/", body: "{}").status == 200)
+            let status3 = try await client.call(.post, "/v3/memories/add/", body: #"{"messages":"hi","user_id":"u"}"#).status
+
+            #expect(status3 == 200)
+            let status4 = try await client.call(.post, "/v1/exports/", body: "{}").status
+
+            #expect(status4 == 200)
             let read = try await client.call(.get, "/v1/entities/")
             #expect(read.status == 404)
             #expect(read.json["detail"]?.stringValue?.contains("memory-search") == true)
         }
         let compact = try makeApp(role: .compact)
         try await compact.test(.router) { client in
-            #expect(try await client.call(.post, "/admin/compact").status == 200)
-            #expect(try await client.call(.get, "/v1/entities/").status == 404)
+            let status5 = try await client.call(.post, "/admin/compact").status
+
+            #expect(status5 == 200)
+            let status6 = try await client.call(.get, "/v1/entities/").status
+
+            #expect(status6 == 404)
         }
     }
 

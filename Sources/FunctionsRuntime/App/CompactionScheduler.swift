@@ -15,7 +15,7 @@ struct CompactionScheduler: Sendable {
             } catch {
                 return  // cancelled: shutdown
             }
-            do {
+            do throws(APIError) {
                 let backend = try await service.backend()
                 let summary = await backend.compactAll(tenant: nil, force: false)
                 logger.info("scheduled compaction", metadata: [

@@ -22,7 +22,7 @@ public enum HandlerMain {
             exit(0)
         }
         let configuration: RuntimeConfiguration
-        do {
+        do throws(ConfigurationError) {
             configuration = try RuntimeConfiguration.fromProcess()
         } catch {
             fail(role, error.description)

@@ -18,7 +18,8 @@ public struct HummingbirdAdapter: HTTPResponder {
             apiRequest = try await Self.apiRequest(request, maxBodyBytes: envelopeLimit(for: request))
         } catch let error as APIError {
             var logged = APIRequest(method: request.method.rawValue, path: request.uri.path)
-            logged.headers["x-azure-functions-invocationid"] = request.headers[values: HTTPField.Name("X-Azure-Functions-InvocationId")!].first
+            logged.headers["x-azure-functions-invocationid"] = request.headers
+                .first { $0.name.canonicalName == "x-azure-functions-invocationid" }?.value
             handler.log(logged, response: error.response(), meta: .init(route: "body_limit"),
                         requestId: UUID().uuidString, invocationId: logged.header("x-azure-functions-invocationid"),
                         started: .now)
@@ -58,7 +59,8 @@ public struct HummingbirdAdapter: HTTPResponder {
     static func response(_ r: APIResponse) -> Response {
         var fields = HTTPFields()
         for (k, v) in r.headers {
-            if let name = HTTPField.Name(k) { fields[name] = v }
+            // `HTTPField` itself is not re-exported by Hummingbird; reach it through `HTTPFields.Element`.
+            if let name = HTTPFields.Element.Name(k) { fields[name] = v }
         }
         return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
     }

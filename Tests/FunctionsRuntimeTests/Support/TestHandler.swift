@@ -47,7 +47,7 @@ extension TestClientProtocol {
         var headers = HTTPFields()
         if let key { headers[.authorization] = "Token \(key)" }
         if body != nil { headers[.contentType] = "application/json" }
-        for (k, v) in extra { headers[HTTPField.Name(k)!] = v }
+        for (k, v) in extra { headers[HTTPFields.Element.Name(k)!] = v }
         let buffer = body.map { ByteBuffer(string: $0) }
         return try await execute(uri: uri, method: method, headers: headers, body: buffer) { response in
             let data = Data(response.body.readableBytesView)
