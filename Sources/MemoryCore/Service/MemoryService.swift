@@ -27,6 +27,7 @@ public final class MemoryService: Sendable {
     public let chat: (any ChatModel)?
     let options: MemoryServiceOptions
     let logger: Logger
+    let indexCache: SearchIndexCache
 
     public init(store: PartitionStore, embedder: any Embedder, chat: (any ChatModel)? = nil,
                 options: MemoryServiceOptions = MemoryServiceOptions(), logger: Logger) {
@@ -35,83 +36,11 @@ public final class MemoryService: Sendable {
         self.chat = chat
         self.options = options
         self.logger = logger
+        self.indexCache = SearchIndexCache(capacity: options.searchIndexCacheCapacity)
     }
 
-    /// `POST /v3/memories/add/`: `{"status":"SUCCEEDED","event_id":…,"results":[{"id","memory","event",…}]}`.
-    public func add(_ request: AddRequest, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "add is being built")
-    }
-
-    /// `POST /v3/memories/search/`: `{"results":[memory + score + score_breakdown]}` (+ `memory_block`).
-    public func search(_ request: SearchRequest, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "search is being built")
-    }
-
-    /// `POST /v3/memories/`: `{"count","next","previous","results"}`, newest first, stable.
-    public func list(_ request: ListRequest, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "list is being built")
-    }
-
-    /// `GET /v1/memories/{id}/`.
-    public func get(_ id: UUID, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "get is being built")
-    }
-
-    /// `PUT /v1/memories/{id}/`: the updated memory.
-    public func update(_ id: UUID, _ request: UpdateRequest, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "update is being built")
-    }
-
-    /// `DELETE /v1/memories/{id}/`: `{"message":"Memory deleted successfully!"}`.
-    public func delete(_ id: UUID, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "delete is being built")
-    }
-
-    /// `GET /v1/memories/{id}/history/`: an array of history items, oldest first.
-    public func history(_ id: UUID, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "history is being built")
-    }
-
-    /// `DELETE /v1/memories/?user_id=…`: erases every memory of the named scope(s).
-    public func deleteAll(scopes: MemoryScopes, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "deleteAll is being built")
-    }
-
-    /// `GET /v1/entities/`: users, agents, apps and runs that own memories.
-    public func entities(_ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "entities is being built")
-    }
-
-    /// `DELETE /v2/entities/{type}/{id}/`: erases the entity's partition.
-    public func deleteEntity(type: String, id: String, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "deleteEntity is being built")
-    }
-
-    /// `PUT /v1/batch/` with `{"memories":[{"memory_id","text"?,"metadata"?}]}` (at most 1000).
-    public func batchUpdate(_ body: JSONValue, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "batchUpdate is being built")
-    }
-
-    /// `DELETE /v1/batch/` with `{"memories":[{"memory_id"}]}` (at most 1000).
-    public func batchDelete(_ body: JSONValue, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "batchDelete is being built")
-    }
-
-    /// `POST /v1/exports/`: computes the export now; `{"message","id"}`.
-    public func createExport(_ body: JSONValue, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "createExport is being built")
-    }
-
-    /// `POST /v1/exports/get/`: the export's data.
-    public func getExport(_ body: JSONValue, _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "not_built", detail: "getExport is being built")
-    }
-
-    /// Compacts every partition of `tenant` (every tenant when nil) whose log is worth folding; the timer
-    /// function and the admin route call this. Never throws: failures are logged and counted per partition.
-    public func compactAll(tenant: String?, force: Bool = false) async -> CompactionSummary {
-        CompactionSummary(partitions: 0, compacted: 0, failed: 0, messages: ["compaction is being built"])
-    }
+    /// The embedding space of this service's embedder, checked against every partition it writes.
+    var space: EmbeddingSpace { EmbeddingSpace(model: embedder.model, dimension: embedder.dimension) }
 }
 
 /// What a compaction sweep did.
