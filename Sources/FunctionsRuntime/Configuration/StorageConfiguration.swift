@@ -51,9 +51,14 @@ public enum StorageConfiguration: Sendable, Equatable {
     public func makeBlobStore() async throws -> any BlobStore {
         switch self {
         case .folder(let path, let container):
-            _ = URL(fileURLWithPath: path).appendingPathComponent(container, isDirectory: true)
-            throw ConfigurationError(setting: "MEMORY_STORAGE",
-                problem: "the folder storage engine is not part of this build yet (FileBlobStore pending merge)")
+            let root = URL(fileURLWithPath: path).appendingPathComponent(container, isDirectory: true)
+            do {
+                try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            } catch {
+                throw ConfigurationError(setting: "MEMORY_STORAGE",
+                    problem: "cannot create the storage folder \(root.path): \(error.localizedDescription); point it at a writable folder")
+            }
+            return FileBlobStore(root: root, durable: true)
         case .azureConnectionString, .azureAccountURL:
             throw ConfigurationError(setting: "MEMORY_STORAGE",
                 problem: "the Azure Blob backend is not available in this build; use a folder path")
