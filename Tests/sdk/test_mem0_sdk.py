@@ -66,6 +66,14 @@ def test_search_with_filters(client):
     assert top["memory"] == "My favourite colour is green"
     assert top["user_id"] == user
     assert 0 < top["score"] <= 1
+    assert all(r["user_id"] == user for r in found["results"])
+
+
+def test_search_with_nested_metadata_filter(client):
+    """Mem0's filter grammar: nested AND with a metadata clause (needs the retrieval branch's filter parser)."""
+    user = unique("carla")
+    client.add("My favourite colour is green", user_id=user, infer=False, metadata={"topic": "taste"})
+    client.add("I drive a blue bicycle to work", user_id=user, infer=False, metadata={"topic": "travel"})
     filtered = client.search("bicycle colour", filters={"AND": [{"user_id": user}, {"metadata": {"topic": "travel"}}]})
     assert [r["memory"] for r in filtered["results"]] == ["I drive a blue bicycle to work"]
 
