@@ -97,10 +97,7 @@ struct EmbedBench: AsyncParsableCommand {
 
     /// User + system CPU time of the whole process (all threads).
     private func processCPUMilliseconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
-        func ms(_ t: timeval) -> Double { Double(t.tv_sec) * 1000 + Double(t.tv_usec) / 1000 }
-        return ms(usage.ru_utime) + ms(usage.ru_stime)
+        Double(clock()) * 1000 / Double(CLOCKS_PER_SEC)
     }
 
     private func percentile(_ sorted: [Double], _ p: Double) -> Double {

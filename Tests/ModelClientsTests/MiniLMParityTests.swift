@@ -18,26 +18,41 @@ struct MiniLMParityTests {
         }
     }
 
-    @Test("embeddings have cosine ≥ 0.999 with the reference, batched and one by one",
-          arguments: [MiniLMMatrixBackend.automatic, .swiftSIMD])
-    func embeddings(backend: MiniLMMatrixBackend) async throws {
+    @Test("embeddings have cosine ≥ 0.999 with the reference for every case, batched and one by one")
+    func embeddings() async throws {
         let reference = try MiniLMTestSupport.reference()
-        let embedder = try MiniLMTestSupport.embedder(backend)
+        let embedder = try MiniLMTestSupport.embedder(.automatic)
         let batched = try await embedder.embed(reference.cases.map(\.text), purpose: .document)
         #expect(batched.count == reference.cases.count)
         for (item, vector) in zip(reference.cases, batched) {
-            #expect(vector.count == 384)
-            let cosine = MiniLMTestSupport.cosine(vector, item.embedding)
-            #expect(cosine >= 0.999, "cosine \(cosine) for \(item.text.debugDescription) (\(embedder.matrixBackendName), batched)")
-            var norm: Float = 0
-            for x in vector { norm += x * x }
-            #expect(abs(norm - 1) < 1e-4, "vector of \(item.text.debugDescription) is not unit length")
+            expectClose(vector, item, embedder, "batched")
         }
-        for item in reference.cases.prefix(8) {
-            let single = try await embedder.embed(item.text, purpose: .query)
-            let cosine = MiniLMTestSupport.cosine(single, item.embedding)
-            #expect(cosine >= 0.999, "cosine \(cosine) for \(item.text.debugDescription) (\(embedder.matrixBackendName), alone)")
+        for item in reference.cases.prefix(6) {
+            expectClose(try await embedder.embed(item.text, purpose: .query), item, embedder, "alone")
         }
+    }
+
+    /// The portable kernel (what runs where OpenBLAS is absent) on a mixed subset; when OpenBLAS is absent the
+    /// test above already ran every case on it.
+    @Test("the Swift SIMD kernel also matches the reference")
+    func swiftKernelEmbeddings() async throws {
+        let reference = try MiniLMTestSupport.reference()
+        let embedder = try MiniLMTestSupport.embedder(.swiftSIMD)
+        let subset = reference.cases.enumerated().filter { $0.offset % 3 == 0 && $0.element.token_ids.count < 64 }
+            .map(\.element)
+        #expect(subset.count >= 8)
+        let vectors = try await embedder.embed(subset.map(\.text), purpose: .document)
+        for (item, vector) in zip(subset, vectors) { expectClose(vector, item, embedder, "batched") }
+    }
+
+    private func expectClose(_ vector: [Float], _ item: MiniLMTestSupport.Reference.Case, _ embedder: MiniLMEmbedder,
+                             _ mode: String) {
+        #expect(vector.count == 384)
+        let cosine = MiniLMTestSupport.cosine(vector, item.embedding)
+        #expect(cosine >= 0.999, "cosine \(cosine) for \(item.text.debugDescription) (\(embedder.matrixBackendName), \(mode))")
+        var norm: Float = 0
+        for x in vector { norm += x * x }
+        #expect(abs(norm - 1) < 1e-4, "vector of \(item.text.debugDescription) is not unit length")
     }
 
     @Test("a preference is found by a question about it, not by an unrelated sentence")
