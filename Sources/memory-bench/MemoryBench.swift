@@ -11,6 +11,7 @@ struct MemoryBench: AsyncParsableCommand {
             // Each suite lives in its own file: StorageBench.swift, EmbedBench.swift, SearchBench.swift,
             // HTTPBench.swift.
             HTTPBench.self,
+            EmbedBench.self,
         ]
     )
 }

@@ -1,24 +1,40 @@
+import Foundation
 import ModelClients
 
-/// Builds the embedder named by `MEMORY_EMBEDDER`. The single place where embedder names are known: add a
-/// `case` here to wire a new provider.
+/// Builds the embedder named by `MEMORY_EMBEDDER` and the chat model named by `MEMORY_LLM`. The single place
+/// where model names meet the runtime: `minilm` loads the in-process encoder, the others are built by
+/// ``ModelConfiguration`` from their provider settings (`docs/models.md`).
 public enum EmbedderFactory {
     /// The names `MEMORY_EMBEDDER` accepts.
-    public static let names = ["minilm", "azure-openai", "openai", "hash"]
+    public static let names = EmbedderKind.allCases.map(\.rawValue)
 
-    /// Used when `MEMORY_EMBEDDER` is unset.
-    public static let defaultName = "hash"
+    /// Used when `MEMORY_EMBEDDER` is unset: real semantic search with no network and no API bill.
+    public static let defaultName = EmbedderKind.minilm.rawValue
 
+    /// The embedder called `name`, configured from `environment`.
     public static func make(name: String, environment: [String: String]) throws(ConfigurationError) -> any Embedder {
-        switch name.lowercased() {
-        case "hash":
-            return HashingEmbedder(dimension: 384)
-        case "minilm", "azure-openai", "openai":
-            throw ConfigurationError(setting: "MEMORY_EMBEDDER",
-                problem: "'\(name)' is not available in this build yet; use 'hash'")
-        default:
-            throw ConfigurationError(setting: "MEMORY_EMBEDDER",
-                problem: "'\(name.prefix(40))' is not one of \(names.joined(separator: ", "))")
+        try makeModels(embedderName: name, environment: environment).embedder
+    }
+
+    /// The embedder called `embedderName` and the chat model `MEMORY_LLM` names (nil for `none`).
+    public static func makeModels(embedderName: String, environment: [String: String])
+        throws(ConfigurationError) -> (embedder: any Embedder, chat: (any ChatModel)?)
+    {
+        var env = environment
+        env["MEMORY_EMBEDDER"] = embedderName.lowercased()
+        let models: ConfiguredModels
+        do {
+            models = try ModelConfiguration.fromEnvironment(env)
+        } catch let error as ModelConfigurationError {
+            throw ConfigurationError(setting: error.settingName, problem: error.description)
+        } catch {
+            throw ConfigurationError(setting: "MEMORY_EMBEDDER", problem: "\(error)")
+        }
+        if let embedder = models.embedder { return (embedder, models.chat) }
+        do {
+            return (try MiniLMEmbedder.fromEnvironment(env), models.chat)
+        } catch {
+            throw ConfigurationError(setting: "MEMORY_MINILM_PATH", problem: "\(error)")
         }
     }
 }

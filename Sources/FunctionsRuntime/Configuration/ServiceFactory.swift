@@ -6,9 +6,13 @@ import MemoryStorage
 /// Builds the memory service from the configuration: blob store → partition store → embedder → service.
 public enum ServiceFactory {
     public static func makeService(_ config: RuntimeConfiguration, logger: Logger) async throws -> any MemoryBackend {
-        let embedder = try EmbedderFactory.make(name: config.embedderName, environment: config.environment)
+        let models = try EmbedderFactory.makeModels(embedderName: config.embedderName, environment: config.environment)
         let blobs = try await config.storage.makeBlobStore()
         let store = PartitionStore(blobs: blobs, logger: logger)
-        return MemoryService(store: store, embedder: embedder, logger: logger)
+        logger.info("models ready", metadata: [
+            "embedder": .string(models.embedder.model), "dimension": .stringConvertible(models.embedder.dimension),
+            "chat": .string(models.chat?.model ?? "none (infer=true stores user messages with duplicate suppression)"),
+        ])
+        return MemoryService(store: store, embedder: models.embedder, chat: models.chat, logger: logger)
     }
 }

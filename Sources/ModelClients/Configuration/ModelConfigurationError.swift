@@ -16,3 +16,12 @@ public enum ModelConfigurationError: Error, Sendable, Equatable, CustomStringCon
         }
     }
 }
+
+extension ModelConfigurationError {
+    /// The setting the error is about.
+    public var settingName: String {
+        switch self {
+        case .missingSetting(let name, _), .invalidSetting(let name, _, _): return name
+        }
+    }
+}
