@@ -17,9 +17,12 @@ Test-only endpoints (never authenticated, never logged):
   GET  /__identity/token?resource=...&api-version=2019-08-01   managed-identity token endpoint
                                                                (needs header X-IDENTITY-HEADER = the secret)
   POST /__admin/identity   {"secret": "...", "lifetime": 3600}  configure it; GET returns {"fetches": n}
-  POST /__admin/faults     {"op": "appendblock", "mode": "status"|"drop-before"|"drop-after"|"delay",
+  POST /__admin/faults     {"op": "appendblock", "mode": "status"|"drop-before"|"drop-after"|"reset-before"|
+                            "reset-after"|"delay",
                             "status": 503, "code": "ServerBusy", "count": 1, "delay": 2.0}
-                           inject faults into the next `count` requests of operation `op` ("*" = any)
+                           inject faults into the next `count` requests of operation `op` ("*" = any):
+                           answer `status` with `code`; lose the answer before or after applying the request
+                           (drop-*: a truncated answer, reset-*: not a byte); or answer `delay` seconds late
   GET  /__admin/requests   the log of blob requests: [{"method","op","path","status"}]
   POST /__admin/reset      forget all blobs, containers, faults and the request log
 
@@ -36,6 +39,7 @@ import email.utils
 import hashlib
 import hmac
 import json
+import os
 import socket
 import sys
 import threading
@@ -249,40 +253,57 @@ class Handler(BaseHTTPRequestHandler):
             self.handle_identity()
             return
         body = self.read_body() if method in ("PUT", "POST") else b""
+        if self.verbose:
+            sys.stderr.write(f"blob-server: {method} {self.path} headers={dict(self.headers.items())} "
+                             f"body={len(body)} bytes\n")
         op = "unknown"
         status = 500
+        self.logged = False
         try:
             account, container, blob, resource_path = self.locate()
             op = self.operation(method, container, blob)
             with self.state.lock:
                 fault = self.state.take_fault(op)
             if fault and fault.mode == "delay":
+                self.record_request(method, op, -1)   # logged on arrival: the answer comes late
                 time.sleep(fault.delay)
-            if fault and fault.mode == "drop-before":
-                self.drop(method, op)
+            if fault and fault.mode in ("drop-before", "reset-before"):
+                self.drop(method, op, fault.mode)
                 return
             if fault and fault.mode == "status":
                 raise BlobError(fault.status, fault.code, f"Injected fault for operation {op}.")
             self.authenticate(method, account, resource_path, op, container, blob)
             with self.state.lock:
                 status, headers, payload = self.execute(method, op, account, container, blob, body)
-            if fault and fault.mode == "drop-after":
-                self.drop(method, op)
+            if fault and fault.mode in ("drop-after", "reset-after"):
+                self.drop(method, op, fault.mode)
                 return
             self.send(status, headers, payload)
         except BlobError as err:
             status = err.status
-            self.send_error_response(err)
+            try:
+                self.send_error_response(err)
+            except OSError:   # the client gave up (timed out) before the answer: nothing to tell it
+                self.close_connection = True
         finally:
-            with self.state.lock:
-                self.state.requests.append({"method": method, "op": op, "path": self.path, "status": status})
+            if not self.logged:
+                self.record_request(method, op, status)
 
-    def drop(self, method: str, op: str) -> None:
-        """Closes the connection without answering (a lost response)."""
+    def record_request(self, method: str, op: str, status: int) -> None:
+        self.logged = True
         with self.state.lock:
-            self.state.requests.append({"method": method, "op": op, "path": self.path, "status": 0})
+            self.state.requests.append({"method": method, "op": op, "path": self.path, "status": status})
+
+    def drop(self, method: str, op: str, mode: str) -> None:
+        """Loses the answer. `drop-*` sends the start of a response and closes the connection mid-way (the client
+        sees a broken answer); `reset-*` closes without sending a byte (an HTTP client may then silently resend
+        the request on a new connection, as libcurl does for reused connections)."""
+        self.record_request(method, op, 0)
         self.close_connection = True
         try:
+            if mode.startswith("drop"):
+                self.wfile.write(b"HTTP/1.1 201 Created\r\nContent-Length: 64\r\n\r\npartial")
+                self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
@@ -735,7 +756,7 @@ class Handler(BaseHTTPRequestHandler):
                 f = Fault(op=payload.get("op", "*"), mode=payload.get("mode", "status"),
                           count=int(payload.get("count", 1)), status=int(payload.get("status", 503)),
                           code=payload.get("code", "ServerBusy"), delay=float(payload.get("delay", 0)))
-                if f.mode not in ("status", "drop-before", "drop-after", "delay"):
+                if f.mode not in ("status", "drop-before", "drop-after", "reset-before", "reset-after", "delay"):
                     self.send_json(400, {"error": f"unknown fault mode {f.mode}"})
                     return
                 self.state.faults.append(f)
@@ -769,7 +790,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"--account needs NAME=BASE64KEY, got {spec!r}")
         accounts[name] = base64.b64decode(key)
     Handler.state = State(accounts)
-    Handler.verbose = args.verbose
+    Handler.verbose = args.verbose or os.environ.get("BLOB_SERVER_VERBOSE") == "1"
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)

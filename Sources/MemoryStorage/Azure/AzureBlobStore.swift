@@ -37,7 +37,12 @@ public struct AzureBlobStore: BlobStore {
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 session: URLSession? = nil) throws {
         guard Self.isValidContainerName(container) else { throw AzureSettingsError.invalidContainerName(container) }
-        let session = session ?? URLSession(configuration: .ephemeral)
+        let session = session ?? {
+            let configuration = URLSessionConfiguration.ephemeral
+            // On Linux the session's timeout, not only the request's, bounds a request.
+            configuration.timeoutIntervalForRequest = retry.requestTimeout.timeInterval
+            return URLSession(configuration: configuration)
+        }()
         let mode: AzureAuthorizer.Mode
         switch settings.credential {
         case .sharedKey(let key):

@@ -41,6 +41,10 @@ public struct AzureRetryPolicy: Sendable, Equatable {
     /// Whether a transport error (no HTTP answer) is worth another try.
     static func isRetryable(_ error: URLError) -> Bool {
         switch error.code {
+        case .unknown:
+            // libcurl failures Foundation has no code for, such as a truncated answer ("transfer closed with N
+            // bytes remaining").
+            return true
         case .timedOut, .networkConnectionLost, .cannotConnectToHost, .notConnectedToInternet, .dnsLookupFailed,
              .cannotFindHost, .badServerResponse, .resourceUnavailable, .cannotLoadFromNetwork, .zeroByteResource,
              .cannotParseResponse, .dataNotAllowed, .internationalRoamingOff, .callIsActive:
