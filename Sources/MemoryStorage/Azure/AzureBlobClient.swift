@@ -117,7 +117,7 @@ struct AzureBlobClient: Sendable {
                 }
                 return AzureSendResult(response: response, earlierAttemptMayHaveLanded: ambiguous)
             } catch let error as URLError {
-                lastProblem = "transport error \(error.code.rawValue) (\(error.localizedDescription))"
+                lastProblem = describe(error)
                 guard AzureRetryPolicy.isRetryable(error) else {
                     throw BlobStoreError.unavailable(name: subject, message: "\(request.method) \(redacted(url)) "
                         + "failed: \(lastProblem)")
@@ -161,6 +161,23 @@ struct AzureBlobClient: Sendable {
             if let k = key as? String, let v = value as? String { lowered[k.lowercased()] = v }
         }
         return AzureResponse(status: http.statusCode, headers: lowered, body: data)
+    }
+
+    /// A transport failure in words for the person on call.
+    func describe(_ error: URLError) -> String {
+        switch error.code {
+        case .timedOut:
+            return "no answer within \(Int(retry.requestTimeout.timeInterval)) s (request timeout)"
+        case .cannotConnectToHost: return "connection refused"
+        case .networkConnectionLost: return "connection lost"
+        case .cannotFindHost, .dnsLookupFailed: return "host name not found"
+        case .badServerResponse: return "invalid or empty answer"
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+            return "TLS failure (\(error.localizedDescription))"
+        default:
+            return "transport error \(error.code.rawValue) (\(error.localizedDescription))"
+        }
     }
 
     /// The URL without its query (which may hold a SAS signature), for error messages and logs.
