@@ -61,26 +61,36 @@ public struct PartitionStoreOptions: Sendable {
     public var idempotencyRetention: TimeInterval = 24 * 3600
     /// Compaction is worth it once the active log holds this many bytes.
     public var compactionLogBytesThreshold: Int = 4 << 20
+    /// How many lost append races a write tolerates before giving up with ``PartitionStoreError/contention``.
+    public var maxWriteAttempts: Int = 500
+    /// Called after each compaction step; the process tests use it to exit the process at a named step.
+    public var compactionCrashHook: (@Sendable (CompactionStep) -> Void)? = nil
 
     public init() {}
 }
+
 
 /// Durable partitions over a ``BlobStore``: manifest + append-log generations + snapshots.
 ///
 /// Safe with many processes on many machines at once: all coordination goes through the blob protocol
 /// (compare-and-swap on the manifest, expected-position appends). Each process caches partitions it has read
 /// and picks up the log tail on every ``read(_:)``, so a write acknowledged anywhere is seen by the next read.
+/// The cache is guarded by a lock held only for dictionary access; I/O never runs under it.
 public final class PartitionStore: Sendable {
     public let blobs: any BlobStore
+    public let options: PartitionStoreOptions
+    let logger: Logger
+    let cache = PartitionCache()
 
     public init(blobs: any BlobStore, options: PartitionStoreOptions = PartitionStoreOptions(), logger: Logger) {
         self.blobs = blobs
-        fatalError("PartitionStore is being built")
+        self.options = options
+        self.logger = logger
     }
 
     /// The partition's latest state (an empty state when it does not exist yet).
     public func read(_ key: PartitionKey) async throws -> PartitionState {
-        fatalError("PartitionStore is being built")
+        try await current(key).state
     }
 
     /// Serialised write: `body` sees the latest state and decides a batch; the batch is appended at the exact log
@@ -90,24 +100,230 @@ public final class PartitionStore: Sendable {
     public func write<R: Sendable>(
         _ key: PartitionKey, space: EmbeddingSpace?, _ body: (PartitionState) throws -> WriteDecision<R>
     ) async throws -> (result: R, state: PartitionState) {
-        fatalError("PartitionStore is being built")
-    }
-
-    /// Folds the snapshot and the log into a new snapshot (DESIGN.md §5), then deletes unreferenced blobs older
-    /// than the grace period. Idempotent and crash-safe; writers keep appending meanwhile. A partition left with
-    /// nothing (no memories, no history) has all its blobs deleted.
-    public func compact(_ key: PartitionKey) async throws -> CompactionReport {
-        fatalError("PartitionStore is being built")
+        var sealedSegment: String? = nil
+        for attempt in 1...max(1, options.maxWriteAttempts) {
+            var c = try await current(key)
+            if let space, let stored = c.manifest?.embeddingSpace, stored != space {
+                throw PartitionStoreError.embeddingSpaceMismatch(partition: key.description, stored: stored, requested: space)
+            }
+            let decision = try body(c.state)
+            guard case .append(let batch, let result) = decision else {
+                if case .skip(let result) = decision { return (result, c.state) }
+                continue
+            }
+            guard let manifest = c.manifest, let etag = c.manifestETag, let active = manifest.active else {
+                try await createPartition(key, space: space)
+                continue
+            }
+            if let space, manifest.embeddingSpace == nil {
+                var m = manifest
+                m.embeddingSpace = space
+                try await replaceManifest(key, m, etag: etag)
+                continue
+            }
+            if c.damaged[active.name] != nil || sealedSegment == active.name {
+                // The active segment cannot take appends (corrupt tail, or sealed without a successor): start a
+                // new generation.
+                try await rotate(key, manifest, etag: etag)
+                continue
+            }
+            let expected = c.offsets[active.name] ?? 0
+            let frame = LogCodec.encode(batch)
+            do {
+                let r = try await blobs.appendBlock(key.prefix + active.name, data: frame, expectedPosition: expected)
+                c.state.apply(batch)
+                c.offsets[active.name] = r.offset + frame.count
+                cache.put(key, c)
+                return (result, c.state)
+            } catch BlobStoreError.appendPositionMismatch {
+                await backoff(attempt)
+            } catch BlobStoreError.sealed {
+                sealedSegment = active.name
+            } catch BlobStoreError.notFound {
+                try await ignoringExists { try await self.blobs.createAppendBlob(key.prefix + active.name, condition: .ifNoneMatchAny) }
+            } catch let e as BlobStoreError {
+                throw PartitionStoreError.storage(partition: key.description, underlying: e)
+            }
+        }
+        logger.warning("write gave up after too many lost append races",
+                       metadata: ["partition": "\(key)", "attempts": "\(options.maxWriteAttempts)"])
+        throw PartitionStoreError.contention(partition: key.description, attempts: options.maxWriteAttempts)
     }
 
     /// Partitions of a tenant whose owner carries this id hint (``PartitionOwner/idHintHex``): where to look
     /// for a memory given only its id.
     public func partitions(tenant: String, idHintHex: String) async throws -> [PartitionKey] {
-        fatalError("PartitionStore is being built")
+        let prefix = OwnerDirectory.prefix(tenant: tenant, idHintHex: idHintHex)
+        let items = try await storage(PartitionKey(tenant: tenant, owner: PartitionOwner(kind: .user, id: "")), prefix) {
+            try await self.blobs.listAll(prefix: prefix)
+        }
+        return items.compactMap { OwnerDirectory.key(fromEntry: $0.name, tenant: tenant) }
     }
 
     /// Every partition of a tenant, or of every tenant when `tenant` is nil (the compaction timer's sweep).
+    /// A partition is listed when any blob lies under its prefix (so leftovers of a crashed deletion are found).
     public func partitions(tenant: String?) async throws -> [PartitionKey] {
-        fatalError("PartitionStore is being built")
+        let prefix = tenant.map { PartitionKey.tenantPrefix($0) } ?? "t/"
+        let anyKey = PartitionKey(tenant: tenant ?? "", owner: PartitionOwner(kind: .user, id: ""))
+        let items = try await storage(anyKey, prefix) { try await self.blobs.listAll(prefix: prefix) }
+        var seen = Set<PartitionKey>()
+        var result: [PartitionKey] = []
+        for item in items {
+            // t/{tenant}/p/{kind}/{id}/...
+            let parts = item.name.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count >= 6, parts[0] == "t", parts[2] == "p",
+                  let t = BlobNameEscaping.unescape(String(parts[1])),
+                  let kind = OwnerKind(rawValue: String(parts[3])),
+                  let id = BlobNameEscaping.unescape(String(parts[4])) else { continue }
+            let key = PartitionKey(tenant: t, owner: PartitionOwner(kind: kind, id: id))
+            if seen.insert(key).inserted { result.append(key) }
+        }
+        return result
+    }
+
+    // MARK: - Internals shared with compaction
+
+    /// Runs a blob call, wrapping its error with the partition.
+    func storage<T>(_ key: PartitionKey, _ blob: String, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as BlobStoreError {
+            throw PartitionStoreError.storage(partition: key.description, underlying: e)
+        }
+    }
+
+    func ignoringExists(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch BlobStoreError.alreadyExists {}
+    }
+
+    private func backoff(_ attempt: Int) async {
+        guard attempt > 2 else { return }
+        let cap = min(20_000, 200 * attempt)
+        try? await Task.sleep(nanoseconds: UInt64(Int.random(in: 0...cap)) * 1000)
+    }
+
+    /// The manifest and its ETag, or nil when the partition does not exist.
+    func loadManifest(_ key: PartitionKey) async throws -> (Manifest, ETag)? {
+        let content: BlobContent
+        do { content = try await blobs.get(Manifest.blobName(key)) } catch BlobStoreError.notFound {
+            return nil
+        } catch let e as BlobStoreError {
+            throw PartitionStoreError.storage(partition: key.description, underlying: e)
+        }
+        return (try Manifest.decode(content.data, key: key), content.etag)
+    }
+
+    /// Replaces the manifest with `If-Match`; a lost race is not an error (the caller re-reads).
+    @discardableResult
+    func replaceManifest(_ key: PartitionKey, _ m: Manifest, etag: ETag) async throws -> ETag? {
+        var m = m
+        m.version += 1
+        m.updatedAt = Date()
+        do {
+            return try await blobs.put(Manifest.blobName(key), data: m.encoded(), condition: .ifMatch(etag))
+        } catch BlobStoreError.conditionNotMet {
+            return nil
+        } catch let e as BlobStoreError {
+            throw PartitionStoreError.storage(partition: key.description, underlying: e)
+        }
+    }
+
+    func ensureOwnerEntry(_ key: PartitionKey) async throws {
+        let name = OwnerDirectory.entryName(key)
+        try await storage(key, name) {
+            try await ignoringExists { try await self.blobs.put(name, data: Data(), condition: .ifNoneMatchAny) }
+        }
+    }
+
+    private func createPartition(_ key: PartitionKey, space: EmbeddingSpace?) async throws {
+        try await ensureOwnerEntry(key)
+        let m = Manifest.new(key, space: space)
+        try await storage(key, m.logs[0].name) {
+            try await ignoringExists { try await self.blobs.createAppendBlob(key.prefix + m.logs[0].name, condition: .ifNoneMatchAny) }
+            try await ignoringExists { try await self.blobs.put(Manifest.blobName(key), data: m.encoded(), condition: .ifNoneMatchAny) }
+        }
+        logger.info("created partition", metadata: ["partition": "\(key)"])
+    }
+
+    /// Starts a new log generation: creates its segment, then switches the manifest to it (CAS). Returns the
+    /// new manifest's ETag, or nil when the manifest changed meanwhile.
+    @discardableResult
+    func rotate(_ key: PartitionKey, _ manifest: Manifest, etag: ETag) async throws -> (Manifest, ETag)? {
+        var m = manifest
+        let seg = Manifest.Segment(generation: m.nextGeneration, name: Manifest.segmentName(generation: m.nextGeneration))
+        try await storage(key, seg.name) {
+            _ = try await self.blobs.createAppendBlob(key.prefix + seg.name, condition: .ifNoneMatchAny)
+        }
+        m.logs.append(seg)
+        m.nextGeneration += 1
+        try await ensureOwnerEntry(key)
+        guard let newTag = try await replaceManifest(key, m, etag: etag) else { return nil }
+        m.version += 1
+        return (m, newTag)
+    }
+
+    /// The latest state: the cached one plus the log tail, or a fresh load when the snapshot changed.
+    func current(_ key: PartitionKey) async throws -> CachedPartition {
+        let c = try await refresh(key, from: cache.get(key))
+        cache.put(key, c)
+        return c
+    }
+
+    func refresh(_ key: PartitionKey, from cached: CachedPartition?) async throws -> CachedPartition {
+        guard let (m, etag) = try await loadManifest(key) else { return .empty(key) }
+        var c: CachedPartition
+        // The cached state stays valid while the snapshot is the same (and, without a snapshot, the first
+        // segment too: a partition deleted and created again gets new segment names).
+        if let cached, let old = cached.manifest, old.snapshot?.name == m.snapshot?.name,
+           old.snapshot != nil || m.logs.contains(where: { $0.name == old.logs.first?.name }) {
+            c = cached
+        } else if let snap = m.snapshot {
+            let contents = try await loadSnapshot(key, snap.name)
+            c = CachedPartition(state: contents.state, manifest: m, manifestETag: etag)
+        } else {
+            c = .empty(key)
+        }
+        c.manifest = m
+        c.manifestETag = etag
+        for seg in m.logs {
+            try await catchUp(key, seg, isActive: seg == m.active, &c)
+        }
+        return c
+    }
+
+    /// Applies the records of `seg` past what `c` has applied.
+    func catchUp(_ key: PartitionKey, _ seg: Manifest.Segment, isActive: Bool, _ c: inout CachedPartition) async throws {
+        if c.damaged[seg.name] != nil { return }
+        let from = c.offsets[seg.name] ?? 0
+        let name = key.prefix + seg.name
+        let content: BlobContent
+        do {
+            content = try await blobs.get(name, range: from..<Int.max)
+        } catch BlobStoreError.invalidRange {
+            return  // nothing new
+        } catch BlobStoreError.notFound {
+            if isActive { return }  // a new generation whose segment is not created yet: empty
+            throw PartitionStoreError.corrupt(
+                partition: key.description, blob: name,
+                detail: "log segment named by the manifest is missing; acknowledged writes in it are lost — restore the blob or remove it from the manifest")
+        } catch let e as BlobStoreError {
+            throw PartitionStoreError.storage(partition: key.description, underlying: e)
+        }
+        let decoded = LogCodec.decode(content.data, base: from)
+        for (batch, _) in decoded.batches { c.state.apply(batch) }
+        c.offsets[seg.name] = decoded.validEnd
+        if let damage = decoded.damage {
+            c.damaged[seg.name] = damage
+            logger.warning(
+                "log segment has a torn or corrupt tail; the bytes from this offset are skipped and the next write starts a new generation",
+                metadata: ["partition": "\(key)", "blob": "\(name)", "offset": "\(damage.offset)",
+                           "reason": "\(damage.reason)", "skippedBytes": "\(from + content.data.count - damage.offset)"])
+        }
+    }
+
+    func loadSnapshot(_ key: PartitionKey, _ relativeName: String) async throws -> SnapshotContents {
+        let name = key.prefix + relativeName
+        let content = try await storage(key, name) { try await self.blobs.get(name) }
+        do { return try SnapshotCodec.decode(content.data, key: key) } catch let e as SnapshotFormatError {
+            throw PartitionStoreError.corrupt(partition: key.description, blob: name, detail: e.detail)
+        }
     }
 }

@@ -1,0 +1,73 @@
+import Foundation
+import MemoryStorage
+import ModelClients
+
+extension MemoryServiceError {
+    /// Turns any error from the layers below into the service's error, with words for the person on call.
+    static func from(_ error: any Error, tenant: String) -> MemoryServiceError {
+        switch error {
+        case let e as MemoryServiceError:
+            return e
+        case let e as FilterError:
+            return .invalid("invalid filters: \(e.message)", code: "invalid_filters")
+        case let e as PartitionStoreError:
+            switch e {
+            case .embeddingSpaceMismatch(let partition, let stored, let requested):
+                return MemoryServiceError(
+                    .conflict, code: "embedding_model_mismatch",
+                    detail: "partition \(partition) holds vectors of \(stored.model) (\(stored.dimension)-d) but this "
+                        + "service embeds with \(requested.model) (\(requested.dimension)-d); configure "
+                        + "MEMORY_EMBEDDER to the partition's model, or export and re-add its memories")
+            case .contention(let partition, let attempts):
+                return MemoryServiceError(
+                    .unavailable, code: "write_contention",
+                    detail: "partition \(partition) had \(attempts) concurrent writes in a row; retry the request",
+                    retryAfter: 1)
+            case .corrupt(let partition, let blob, let detail):
+                return MemoryServiceError(
+                    .unavailable, code: "storage_corrupt",
+                    detail: "partition \(partition): blob \(blob) is unreadable (\(detail)); run compaction or restore it")
+            case .storage(let partition, let underlying):
+                return MemoryServiceError(
+                    .unavailable, code: "storage_unavailable",
+                    detail: "storage failed for partition \(partition): \(underlying)", retryAfter: 2)
+            }
+        case let e as BlobStoreError:
+            return MemoryServiceError(.unavailable, code: "storage_unavailable",
+                                      detail: "storage failed for tenant \(tenant): \(e)", retryAfter: 2)
+        case let e as ModelClientError:
+            switch e {
+            case .rateLimited(_, let retryAfter):
+                return MemoryServiceError(.upstream, code: "model_rate_limited", detail: e.description,
+                                          retryAfter: retryAfter ?? 5)
+            case .notConfigured:
+                return MemoryServiceError(.unavailable, code: "model_not_configured", detail: e.description)
+            case .rejected(_, let status, _) where status == 400 || status == 413:
+                return .invalid(e.description, code: "model_rejected_input")
+            default:
+                return MemoryServiceError(.upstream, code: "model_error", detail: e.description)
+            }
+        default:
+            return MemoryServiceError(.unavailable, code: "internal_error",
+                                      detail: "unexpected failure for tenant \(tenant): \(error)")
+        }
+    }
+}
+
+extension MemoryService {
+    /// Runs `body`, converting every error into a ``MemoryServiceError`` and logging server-side failures.
+    func guarded<T>(_ operation: String, _ context: RequestContext, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            let mapped = MemoryServiceError.from(error, tenant: context.tenant)
+            if mapped.kind == .unavailable || mapped.kind == .upstream {
+                logger.error("\(operation) failed", metadata: [
+                    "tenant": .string(context.tenant), "request_id": .string(context.requestId),
+                    "code": .string(mapped.code), "error": .string(mapped.detail),
+                ])
+            }
+            throw mapped
+        }
+    }
+}

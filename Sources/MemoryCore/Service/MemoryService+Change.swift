@@ -1,0 +1,225 @@
+import Foundation
+import MemoryStorage
+
+extension MemoryService {
+    /// `PUT /v1/memories/{id}/`: new text (re-embedded, history recorded), metadata merged (a key set to null is
+    /// removed), `expiration_date` set or cleared. Answers the updated memory.
+    public func update(_ id: UUID, _ request: UpdateRequest, _ context: RequestContext) async throws -> JSONValue {
+        try await guarded("update", context) {
+            let (key, _) = try await locate(id, context)
+            let vector = try await request.text.asyncMap { try await embedder.embed($0, purpose: .document) }
+            let idempotencyKey = request.idempotencyKey ?? context.idempotencyKey
+            let (answer, _) = try await store.write(key, space: space) { state -> WriteDecision<JSONValue?> in
+                if let idempotencyKey, let replay = state.idempotentResponses[idempotencyKey] {
+                    return .skip(try? JSONValue.decode(replay.response))
+                }
+                guard let current = state.memory(id) else { return .skip(nil) }
+                let updated = Self.applying(request, vector: vector, to: current, now: context.now)
+                let answer = JSONValue.object(MemoryJSON.item(updated))
+                return .append(LogBatch(operations: [.update(updated)], idempotencyKey: idempotencyKey,
+                                        idempotentResponse: idempotencyKey.map { _ in answer.encoded() },
+                                        writtenAt: context.now), answer)
+            }
+            guard let answer else {
+                throw MemoryServiceError.notFound("memory \(id.uuidString.lowercased()) not found", code: "memory_not_found")
+            }
+            return answer
+        }
+    }
+
+    /// `DELETE /v1/memories/{id}/`: erases the memory (gone from reads now; its bytes at the next compaction).
+    public func delete(_ id: UUID, _ context: RequestContext) async throws -> JSONValue {
+        try await guarded("delete", context) {
+            let (key, _) = try await locate(id, context)
+            let idempotencyKey = context.idempotencyKey
+            let (answer, _) = try await store.write(key, space: nil) { state -> WriteDecision<JSONValue?> in
+                if let idempotencyKey, let replay = state.idempotentResponses[idempotencyKey] {
+                    return .skip(try? JSONValue.decode(replay.response))
+                }
+                guard state.memory(id) != nil else { return .skip(nil) }
+                let answer = MemoryJSON.message("Memory deleted successfully!")
+                return .append(LogBatch(operations: [.purge(id: id, at: context.now)], idempotencyKey: idempotencyKey,
+                                        idempotentResponse: idempotencyKey.map { _ in answer.encoded() },
+                                        writtenAt: context.now), answer)
+            }
+            guard let answer else {
+                throw MemoryServiceError.notFound("memory \(id.uuidString.lowercased()) not found", code: "memory_not_found")
+            }
+            return answer
+        }
+    }
+
+    /// `DELETE /v1/memories/?user_id=…&agent_id=…`: erases every memory of the owner partition that carries all
+    /// the given scope ids. Answers `{"message","deleted"}`.
+    public func deleteAll(scopes: MemoryScopes, _ context: RequestContext) async throws -> JSONValue {
+        try await guarded("deleteAll", context) {
+            guard let owner = scopes.owner else {
+                throw MemoryServiceError.invalid("name at least one of user_id, agent_id, app_id, run_id",
+                                                 code: "missing_entity_id")
+            }
+            let key = PartitionKey(tenant: context.tenant, owner: owner)
+            let deleted = try await purgeAll(key, context) { m in
+                OwnerKind.allCases.allSatisfy { kind in scopes[kind] == nil || m.scopes[kind] == scopes[kind] }
+            }
+            return MemoryJSON.message("Memories deleted successfully!", ["deleted": .number(Double(deleted))])
+        }
+    }
+
+    /// `DELETE /v2/entities/{type}/{id}/`: erases the entity's partition; when nothing is left its blobs are
+    /// deleted by an immediate compaction.
+    public func deleteEntity(type: String, id: String, _ context: RequestContext) async throws -> JSONValue {
+        try await guarded("deleteEntity", context) {
+            let kindName = type.hasSuffix("s") ? String(type.dropLast()) : type
+            guard let kind = OwnerKind(rawValue: kindName) else {
+                throw MemoryServiceError.invalid("entity type must be user, agent, app or run, got '\(type.prefix(20))'",
+                                                 code: "invalid_entity_type")
+            }
+            let key = PartitionKey(tenant: context.tenant, owner: PartitionOwner(kind: kind, id: id))
+            guard try await store.partitions(tenant: context.tenant, idHintHex: key.owner.idHintHex).contains(key) else {
+                throw MemoryServiceError.notFound("\(kind.rawValue) '\(id)' has no memories", code: "entity_not_found")
+            }
+            let deleted = try await purgeAll(key, context) { _ in true }
+            return MemoryJSON.message("Entity deleted successfully!", ["deleted": .number(Double(deleted))])
+        }
+    }
+
+    /// Purges the memories of `key` that `match`, in one append, then compacts when the partition is empty so
+    /// its bytes are gone. Returns how many were erased.
+    func purgeAll(_ key: PartitionKey, _ context: RequestContext, where match: @escaping (StoredMemory) -> Bool)
+        async throws -> Int
+    {
+        let (count, state) = try await store.write(key, space: nil) { state -> WriteDecision<Int> in
+            let ids = state.memories.filter(match).map(\.id)
+            guard !ids.isEmpty else { return .skip(0) }
+            return .append(LogBatch(operations: ids.map { .purge(id: $0, at: context.now) }, writtenAt: context.now),
+                           ids.count)
+        }
+        if state.memories.isEmpty {
+            do {
+                _ = try await store.compact(key)
+            } catch {
+                logger.warning("erasure compaction failed; the next timer run retries it", metadata: [
+                    "tenant": .string(context.tenant), "partition": .string(key.description),
+                    "error": .string("\(error)"),
+                ])
+            }
+        }
+        return count
+    }
+
+    /// `PUT /v1/batch/`: `{"memories":[{"memory_id","text"?,"metadata"?}]}`, at most 1000. Every id is checked
+    /// first: one unknown id fails the request with 404 and nothing is written.
+    public func batchUpdate(_ body: JSONValue, _ context: RequestContext) async throws -> JSONValue {
+        try await guarded("batchUpdate", context) {
+            let items = try Self.batchItems(body, verb: "updated")
+            var changes: [(UUID, UpdateRequest)] = []
+            for (i, item) in items.enumerated() {
+                let request = try UpdateRequest(json: item.1)
+                guard request.text != nil || request.metadata != nil || request.expiration != .unchanged else {
+                    throw MemoryServiceError.invalid("memories[\(i)] has nothing to update", code: "empty_update")
+                }
+                changes.append((item.0, request))
+            }
+            let texts = changes.compactMap(\.1.text)
+            var vectors = texts.isEmpty ? [] : try await embedder.embed(texts, purpose: .document)[...]
+            var planned: [(UUID, UpdateRequest, [Float]?)] = []
+            for (id, request) in changes {
+                planned.append((id, request, request.text == nil ? nil : vectors.popFirst()))
+            }
+            let grouped = try await groupByPartition(planned.map(\.0), context)
+            for (key, ids) in grouped {
+                let wanted = Set(ids)
+                _ = try await store.write(key, space: space) { state -> WriteDecision<Void> in
+                    var ops: [LogOperation] = []
+                    for (id, request, vector) in planned where wanted.contains(id) {
+                        guard let current = state.memory(id) else { continue }
+                        ops.append(.update(Self.applying(request, vector: vector, to: current, now: context.now)))
+                    }
+                    return ops.isEmpty ? .skip(()) : .append(LogBatch(operations: ops, writtenAt: context.now), ())
+                }
+            }
+            return MemoryJSON.message("Successfully updated \(changes.count) memories")
+        }
+    }
+
+    /// `DELETE /v1/batch/`: `{"memories":[{"memory_id"}]}`, at most 1000; all ids checked first.
+    public func batchDelete(_ body: JSONValue, _ context: RequestContext) async throws -> JSONValue {
+        try await guarded("batchDelete", context) {
+            let ids = try Self.batchItems(body, verb: "deleted").map(\.0)
+            for (key, ids) in try await groupByPartition(ids, context) {
+                _ = try await store.write(key, space: nil) { state -> WriteDecision<Void> in
+                    let ops = ids.filter { state.memory($0) != nil }.map { LogOperation.purge(id: $0, at: context.now) }
+                    return ops.isEmpty ? .skip(()) : .append(LogBatch(operations: ops, writtenAt: context.now), ())
+                }
+            }
+            return MemoryJSON.message("Successfully deleted \(ids.count) memories")
+        }
+    }
+
+    /// Parses `{"memories":[{"memory_id": …, …}]}` (1 to 1000 items, no repeated id).
+    static func batchItems(_ body: JSONValue, verb: String) throws -> [(UUID, JSONValue)] {
+        guard case .array(let items)? = body["memories"] else {
+            throw MemoryServiceError.invalid("`memories` is required: an array of {memory_id, …}", code: "missing_memories")
+        }
+        guard (1...1000).contains(items.count) else {
+            throw MemoryServiceError.invalid("between 1 and 1000 memories can be \(verb) in a single request, got \(items.count)",
+                                             code: "invalid_batch_size")
+        }
+        var seen = Set<UUID>()
+        var out: [(UUID, JSONValue)] = []
+        for (i, item) in items.enumerated() {
+            guard case .string(let s)? = item["memory_id"] else {
+                throw MemoryServiceError.invalid("memories[\(i)].memory_id must be a string", code: "invalid_memory_id")
+            }
+            let id = try parseMemoryId(s)
+            guard seen.insert(id).inserted else {
+                throw MemoryServiceError.invalid("memories[\(i)] repeats memory_id \(s)", code: "duplicate_memory_id")
+            }
+            out.append((id, item))
+        }
+        return out
+    }
+
+    /// Groups ids by their partition; throws 404 naming the first unknown id.
+    func groupByPartition(_ ids: [UUID], _ context: RequestContext) async throws -> [(PartitionKey, [UUID])] {
+        var groups: [PartitionKey: [UUID]] = [:]
+        var order: [PartitionKey] = []
+        for id in ids {
+            let (key, _) = try await locate(id, context)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(id)
+        }
+        return order.map { ($0, groups[$0]!) }
+    }
+
+    /// The memory after an update request.
+    static func applying(_ request: UpdateRequest, vector: [Float]?, to current: StoredMemory, now: Date) -> StoredMemory {
+        var m = current
+        if let text = request.text, let vector {
+            m.text = text
+            m.hash = md5Hex(text)
+            m.embedding = vector
+        }
+        if let changes = request.metadata {
+            var merged = current.metadata.objectValue ?? [:]
+            for (k, v) in changes {
+                if v.isNull { merged[k] = nil } else { merged[k] = v }
+            }
+            m.metadata = merged.isEmpty ? .null : .object(merged)
+        }
+        switch request.expiration {
+        case .unchanged: break
+        case .set(let d): m.expirationDate = d
+        case .clear: m.expirationDate = nil
+        }
+        m.updatedAt = now
+        return m
+    }
+}
+
+extension Optional {
+    func asyncMap<U>(_ transform: (Wrapped) async throws -> U) async rethrows -> U? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

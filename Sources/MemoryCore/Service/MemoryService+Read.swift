@@ -1,0 +1,104 @@
+import Foundation
+import MemoryStorage
+
+extension MemoryService {
+    /// `GET /v1/memories/{id}/`.
+    public func get(_ id: UUID, _ context: RequestContext) async throws -> JSONValue {
+        try await guarded("get", context) {
+            let (_, state) = try await locate(id, context)
+            guard let m = state.memory(id) else {
+                throw MemoryServiceError.notFound("memory \(id.uuidString.lowercased()) not found", code: "memory_not_found")
+            }
+            return .object(MemoryJSON.item(m))
+        }
+    }
+
+    /// `GET /v1/memories/{id}/history/`: oldest first. Deleted (invalidated) memories keep their history; erased
+    /// ones have none (404).
+    public func history(_ id: UUID, _ context: RequestContext) async throws -> JSONValue {
+        try await guarded("history", context) {
+            let (key, state) = try await locate(id, context, includeHistoryOnly: true)
+            let entries = state.history[id] ?? []
+            let current = state.memory(id)
+            return .array(entries.enumerated().map { MemoryJSON.history($1, index: $0, owner: key.owner, current: current) })
+        }
+    }
+
+    /// `POST /v3/memories/`: the memories matching the filters, newest first (ties by id), one page.
+    /// Answers `{"count","next","previous","results"}`; `next`/`previous` are relative URLs or null.
+    public func list(_ request: ListRequest, _ context: RequestContext) async throws -> JSONValue {
+        try await guarded("list", context) {
+            let key = try partition(forFilters: request.filters, context)
+            let filter = try MemoryFilter.parse(request.filters)
+            let state = try await store.read(key)
+            let keywords = request.keywords?.lowercased().split(separator: " ").map(String.init) ?? []
+            let matching = state.memories.filter { m in
+                guard filter.matches(m) else { return false }
+                if !request.showExpired, let e = m.expirationDate, e <= context.now { return false }
+                if let s = request.startDate, m.createdAt < s { return false }
+                if let e = request.endDate, m.createdAt >= e.addingTimeInterval(86_400) { return false }
+                if let cats = request.categories, !cats.isEmpty, Set(cats).isDisjoint(with: m.categories) { return false }
+                if !keywords.isEmpty {
+                    let text = m.text.lowercased()
+                    if !keywords.allSatisfy({ text.contains($0) }) { return false }
+                }
+                return true
+            }
+            .sorted { a, b in
+                a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id.uuidString < b.id.uuidString
+            }
+            let start = (request.page - 1) * request.pageSize
+            let page = start < matching.count ? Array(matching[start..<min(matching.count, start + request.pageSize)]) : []
+            func link(_ p: Int) -> JSONValue { .string("/v3/memories/?page=\(p)&page_size=\(request.pageSize)") }
+            return .object([
+                "count": .number(Double(matching.count)),
+                "next": start + request.pageSize < matching.count ? link(request.page + 1) : .null,
+                "previous": request.page > 1 ? link(request.page - 1) : .null,
+                "results": .array(page.map { .object(MemoryJSON.item($0)) }),
+            ])
+        }
+    }
+
+    /// `POST /v3/memories/search/`: hybrid search within the partition the filters pin.
+    /// Answers `{"results":[memory + "score" + "score_breakdown"]}`, plus `"memory_block"` when `max_tokens` is set.
+    public func search(_ request: SearchRequest, _ context: RequestContext) async throws -> JSONValue {
+        try await guarded("search", context) {
+            let key = try partition(forFilters: request.filters, context)
+            var clauses: [JSONValue] = [request.filters]
+            if let cats = request.categories, !cats.isEmpty {
+                clauses.append(.object(["categories": .object(["in": .array(cats.map { .string($0) })])]))
+            }
+            if let metadata = request.metadata, !metadata.isEmpty {
+                clauses.append(.object(["metadata": .object(metadata)]))
+            }
+            let filter = try MemoryFilter.parse(clauses.count == 1 ? clauses[0] : .object(["AND": .array(clauses)]))
+            let mode = SearchMode(rawValue: request.mode) ?? .hybrid
+            async let stateLoad = store.read(key)
+            let vector: [Float]? = mode == .keyword ? nil : try await embedder.embed(request.query, purpose: .query)
+            let state = try await stateLoad
+            let index = await indexCache.index(for: state)
+            let halfLifeDays = request.recencyHalfLifeDays ?? options.defaultRecencyHalfLifeDays
+            let hits = index.search(SearchQuery(
+                text: request.query, vector: vector, topK: request.topK, threshold: request.threshold,
+                filter: filter, mode: mode, recencyHalfLife: halfLifeDays.map { $0 * 86_400 },
+                now: request.referenceDate ?? context.now, includeExpired: request.showExpired,
+                explain: request.explain))
+            var results: [JSONValue] = []
+            for hit in hits {
+                var item = MemoryJSON.item(hit.memory)
+                item["score"] = .number(hit.score)
+                var breakdown: [String: JSONValue] = [
+                    "semantic": .number(hit.breakdown.semantic), "bm25": .number(hit.breakdown.bm25),
+                ]
+                if let r = hit.breakdown.recency { breakdown["recency"] = .number(r) }
+                item["score_breakdown"] = .object(breakdown)
+                results.append(.object(item))
+            }
+            var answer: [String: JSONValue] = ["results": .array(results)]
+            if let maxTokens = request.maxTokens {
+                answer["memory_block"] = .string(MemoryBlockFormatter.format(hits, maxTokens: maxTokens))
+            }
+            return .object(answer)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import MemoryStorage
+import ModelClients
+
+/// Tunables of the memory service.
+public struct MemoryServiceOptions: Sendable {
+    /// Without a chat model, `infer: true` skips a user message whose embedding is at least this similar to an
+    /// existing memory (near-duplicate suppression).
+    public var nearDuplicateSimilarity: Float = 0.95
+    /// Partitions whose search index is kept in memory.
+    public var searchIndexCacheCapacity: Int = 256
+    /// Default recency half-life for search, in days; nil = no recency weighting unless a request asks.
+    public var defaultRecencyHalfLifeDays: Double? = nil
+
+    public init() {}
+}
+
+/// The Mem0-compatible memory service: add, search, list, get, update, delete, history, entities, batch and
+/// export, over durable partitions. Knows nothing of HTTP: requests come in parsed, answers go out as the JSON
+/// shapes of the Mem0 platform API. Every call runs for one tenant (``RequestContext``).
+///
+/// Errors thrown are ``MemoryServiceError``.
+public final class MemoryService: Sendable {
+    public let store: PartitionStore
+    public let embedder: any Embedder
+    public let chat: (any ChatModel)?
+    let options: MemoryServiceOptions
+    let logger: Logger
+    let indexCache: SearchIndexCache
+
+    public init(store: PartitionStore, embedder: any Embedder, chat: (any ChatModel)? = nil,
+                options: MemoryServiceOptions = MemoryServiceOptions(), logger: Logger) {
+        self.store = store
+        self.embedder = embedder
+        self.chat = chat
+        self.options = options
+        self.logger = logger
+        self.indexCache = SearchIndexCache(capacity: options.searchIndexCacheCapacity)
+    }
+
+    /// The embedding space of this service's embedder, checked against every partition it writes.
+    var space: EmbeddingSpace { EmbeddingSpace(model: embedder.model, dimension: embedder.dimension) }
+}
+
+/// What a compaction sweep did.
+public struct CompactionSummary: Sendable, Equatable {
+    public var partitions: Int
+    public var compacted: Int
+    public var failed: Int
+    /// One line per notable event, for the Functions host's `Logs` array.
+    public var messages: [String]
+
+    public init(partitions: Int, compacted: Int, failed: Int, messages: [String]) {
+        self.partitions = partitions
+        self.compacted = compacted
+        self.failed = failed
+        self.messages = messages
+    }
+
+    public var json: JSONValue {
+        .object(["partitions": .number(Double(partitions)), "compacted": .number(Double(compacted)),
+                 "failed": .number(Double(failed)), "messages": .array(messages.map { .string($0) })])
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// Who is asking and how to correlate it: every service call runs for exactly one tenant, whose name is part of
+/// every storage path it touches.
+public struct RequestContext: Sendable {
+    /// The tenant the API key resolved to (`default` when no keys are configured).
+    public var tenant: String
+    /// Correlation id for logs (the Functions invocation id, or a generated one).
+    public var requestId: String
+    /// `Idempotency-Key` header, when the request had one; a body's `idempotency_key` is read by the request
+    /// parsers and wins over nothing but this.
+    public var idempotencyKey: String?
+    /// The request's clock (injectable for tests).
+    public var now: Date
+
+    public init(tenant: String, requestId: String = UUID().uuidString, idempotencyKey: String? = nil, now: Date = Date()) {
+        self.tenant = tenant
+        self.requestId = requestId
+        self.idempotencyKey = idempotencyKey
+        self.now = now
+    }
+}

@@ -1,0 +1,375 @@
+import Foundation
+
+/// What a snapshot holds: a partition's full state at a revision, plus the embedding space of its vectors.
+public struct SnapshotContents: Sendable {
+    public var key: PartitionKey
+    public var revision: UInt64
+    public var space: EmbeddingSpace?
+    public var memories: [StoredMemory]
+    public var history: [UUID: [HistoryEntry]]
+    public var idempotentResponses: [String: IdempotentResponse]
+    /// Sections of kinds this reader does not know (for example BM25 postings), kept as raw bytes.
+    public var extraSections: [SnapshotSection]
+
+    public init(key: PartitionKey, revision: UInt64, space: EmbeddingSpace?, memories: [StoredMemory],
+                history: [UUID: [HistoryEntry]], idempotentResponses: [String: IdempotentResponse],
+                extraSections: [SnapshotSection] = []) {
+        self.key = key
+        self.revision = revision
+        self.space = space
+        self.memories = memories
+        self.history = history
+        self.idempotentResponses = idempotentResponses
+        self.extraSections = extraSections
+    }
+
+    public init(state: PartitionState, space: EmbeddingSpace?) {
+        self.init(key: state.key, revision: state.revision, space: space, memories: state.memories,
+                  history: state.history, idempotentResponses: state.idempotentResponses)
+    }
+
+    public var state: PartitionState {
+        PartitionState(key: key, memories: memories, history: history, idempotentResponses: idempotentResponses,
+                       revision: revision)
+    }
+}
+
+/// One section of a snapshot file: a kind and its bytes.
+public struct SnapshotSection: Sendable, Equatable {
+    public var kind: UInt32
+    public var data: [UInt8]
+    public init(kind: UInt32, data: [UInt8]) {
+        self.kind = kind
+        self.data = data
+    }
+}
+
+/// A snapshot failed its checks.
+public struct SnapshotFormatError: Error, Sendable, CustomStringConvertible {
+    public var detail: String
+    public var description: String { detail }
+}
+
+/// The binary snapshot format (docs/snapshot-format.md): header, section table, checksummed sections.
+///
+/// Vectors are stored once, as int8 codes with a per-vector float32 scale; the float32 vectors the engine
+/// hands out after loading are reconstructed as `code × scale` (see the doc for why).
+public enum SnapshotCodec {
+    public static let magic: UInt32 = 0x4E53_4D41  // "AMSN"
+    public static let version: UInt16 = 1
+    static let headerSize = 16
+    static let tableEntrySize = 32
+
+    public enum Kind: UInt32 {
+        case meta = 1, vectors = 2, records = 3, history = 4, idempotency = 5, idIndex = 6
+    }
+
+    // MARK: Encoding
+
+    public static func encode(_ s: SnapshotContents) -> Data {
+        let dim = s.space?.dimension ?? s.memories.first?.embedding.count ?? 0
+        var sections: [SnapshotSection] = []
+
+        var meta = BinaryWriter()
+        meta.u64(s.revision)
+        meta.u32(UInt32(s.memories.count))
+        meta.u32(UInt32(dim))
+        meta.optionalString(s.space?.model)
+        meta.string(s.key.tenant)
+        meta.string(s.key.owner.kind.rawValue)
+        meta.string(s.key.owner.id)
+        meta.date(Date())
+        sections.append(SnapshotSection(kind: Kind.meta.rawValue, data: meta.buffer))
+
+        sections.append(SnapshotSection(kind: Kind.vectors.rawValue, data: encodeVectors(s.memories, dim: dim)))
+
+        var rec = BinaryWriter(capacity: s.memories.count * 128)
+        for m in s.memories { rec.record(m) }
+        sections.append(SnapshotSection(kind: Kind.records.rawValue, data: rec.buffer))
+
+        var hist = BinaryWriter(capacity: s.history.count * 48)
+        let liveIndex = Dictionary(uniqueKeysWithValues: s.memories.enumerated().map { ($1.id, $0) })
+        hist.u32(UInt32(s.history.count))
+        for id in s.history.keys.sorted(by: { $0.uuidString < $1.uuidString }) {
+            let entries = s.history[id]!
+            if let i = liveIndex[id] {
+                hist.u32(UInt32(i))
+            } else {
+                hist.u32(UInt32.max)
+                hist.uuid(id)
+            }
+            hist.u32(UInt32(entries.count))
+            let current = liveIndex[id].map { s.memories[$0].text }
+            var previousNew: String? = nil
+            for e in entries {
+                var flags: UInt8 = 0
+                if let o = e.oldText { flags |= (o == previousNew) ? 0x08 : 0x01 }
+                if let n = e.newText { flags |= (n == current) ? 0x04 : 0x02 }
+                hist.u8(e.event == .add ? 1 : e.event == .update ? 2 : 3)
+                hist.u8(flags)
+                if flags & 0x01 != 0 { hist.string(e.oldText!) }
+                if flags & 0x02 != 0 { hist.string(e.newText!) }
+                hist.date(e.at)
+                hist.uuid(e.eventId)
+                previousNew = e.newText
+            }
+        }
+        sections.append(SnapshotSection(kind: Kind.history.rawValue, data: hist.buffer))
+
+        var idem = BinaryWriter()
+        idem.u32(UInt32(s.idempotentResponses.count))
+        for k in s.idempotentResponses.keys.sorted() {
+            let r = s.idempotentResponses[k]!
+            idem.string(k)
+            idem.blob(r.response)
+            idem.date(r.recordedAt)
+        }
+        sections.append(SnapshotSection(kind: Kind.idempotency.rawValue, data: idem.buffer))
+
+        var index = BinaryWriter(capacity: s.memories.count * 4)
+        let order = s.memories.indices.sorted { uuidPrecedes(s.memories[$0].id, s.memories[$1].id) }
+        for i in order { index.u32(UInt32(i)) }
+        sections.append(SnapshotSection(kind: Kind.idIndex.rawValue, data: index.buffer))
+
+        sections.append(contentsOf: s.extraSections)
+        return assemble(sections)
+    }
+
+    static func uuidPrecedes(_ a: UUID, _ b: UUID) -> Bool {
+        withUnsafeBytes(of: a.uuid) { pa in withUnsafeBytes(of: b.uuid) { pb in pa.lexicographicallyPrecedes(pb) } }
+    }
+
+    /// Per-vector symmetric int8 quantisation: `scale = max|x| / 127`, `code = round(x / scale)`.
+    /// Layout: `count × f32 scale`, then `count × dim` int8 codes.
+    static func encodeVectors(_ memories: [StoredMemory], dim: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: memories.count * 4 + memories.count * dim)
+        out.withUnsafeMutableBytes { raw in
+            let codes = raw.baseAddress! + memories.count * 4
+            for (i, m) in memories.enumerated() {
+                var maxAbs: Float = 0
+                for x in m.embedding.prefix(dim) { maxAbs = max(maxAbs, abs(x)) }
+                let scale = maxAbs > 0 ? maxAbs / 127 : 0
+                raw.storeBytes(of: scale.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
+                let inv = scale > 0 ? 1 / scale : 0
+                let row = codes + i * dim
+                for j in 0..<min(dim, m.embedding.count) {
+                    let q = (m.embedding[j] * inv).rounded()
+                    row.storeBytes(of: Int8(max(-127, min(127, q))), toByteOffset: j, as: Int8.self)
+                }
+            }
+        }
+        return out
+    }
+
+    static func assemble(_ sections: [SnapshotSection]) -> Data {
+        func align8(_ n: Int) -> Int { (n + 7) & ~7 }
+        let tableEnd = headerSize + sections.count * tableEntrySize + 4
+        var offsets: [Int] = []
+        var pos = align8(tableEnd)
+        for s in sections {
+            offsets.append(pos)
+            pos = align8(pos + s.data.count)
+        }
+        var w = BinaryWriter(capacity: pos)
+        w.u32(magic)
+        w.u16(version)
+        w.u16(0)
+        w.u32(UInt32(sections.count))
+        w.u32(CRC32C.checksum(w.buffer))
+        let tableStart = w.count
+        for (s, o) in zip(sections, offsets) {
+            w.u32(s.kind)
+            w.u32(0)
+            w.u64(UInt64(o))
+            w.u64(UInt64(s.data.count))
+            w.u32(CRC32C.checksum(s.data))
+            w.u32(0)
+        }
+        w.u32(CRC32C.checksum(w.buffer[tableStart...]))
+        for (s, o) in zip(sections, offsets) {
+            w.bytes([UInt8](repeating: 0, count: o - w.count))
+            w.bytes(s.data)
+        }
+        w.bytes([UInt8](repeating: 0, count: pos - w.count))
+        return Data(w.buffer)
+    }
+
+    // MARK: Decoding
+
+    /// Parses and verifies a snapshot. Every section's CRC32C is checked; unknown section kinds are kept in
+    /// ``SnapshotContents/extraSections`` and otherwise skipped.
+    public static func decode(_ data: Data, key: PartitionKey) throws -> SnapshotContents {
+        let bytes = [UInt8](data)
+        func fail(_ s: String) -> SnapshotFormatError { SnapshotFormatError(detail: s) }
+        guard bytes.count >= headerSize else { throw fail("file too short for a header (\(bytes.count) bytes)") }
+        var h = BinaryReader(bytes, range: 0..<headerSize)
+        let m = try h.u32(), v = try h.u16()
+        _ = try h.u16()
+        let count = Int(try h.u32())
+        let hcrc = try h.u32()
+        guard m == magic else { throw fail("not a snapshot (magic 0x\(String(m, radix: 16)))") }
+        guard hcrc == CRC32C.checksum(bytes[0..<12]) else { throw fail("header checksum mismatch") }
+        guard v == version else { throw fail("unsupported snapshot version \(v)") }
+        let tableEnd = headerSize + count * tableEntrySize
+        guard count < 1 << 16, bytes.count >= tableEnd + 4 else { throw fail("section table truncated") }
+        var tr = BinaryReader(bytes, range: tableEnd..<tableEnd + 4)
+        guard try tr.u32() == CRC32C.checksum(bytes[headerSize..<tableEnd]) else {
+            throw fail("section table checksum mismatch")
+        }
+        var known: [Kind: Range<Int>] = [:]
+        var extra: [SnapshotSection] = []
+        var t = BinaryReader(bytes, range: headerSize..<tableEnd)
+        for _ in 0..<count {
+            let kind = try t.u32()
+            _ = try t.u32()
+            let off = try t.u64(), len = try t.u64()
+            let crc = try t.u32()
+            _ = try t.u32()
+            guard off <= UInt64(bytes.count), len <= UInt64(bytes.count) - off else {
+                throw fail("section \(kind) lies outside the file")
+            }
+            let r = Int(off)..<Int(off + len)
+            let actual = bytes.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[r])) }
+            guard actual == crc else { throw fail("section \(kind) checksum mismatch (stored \(crc), computed \(actual))") }
+            if let k = Kind(rawValue: kind) { known[k] = r } else { extra.append(SnapshotSection(kind: kind, data: Array(bytes[r]))) }
+        }
+        for k in [Kind.meta, .vectors, .records, .history, .idempotency] where known[k] == nil {
+            throw fail("required section \(k) missing")
+        }
+        do {
+            var meta = BinaryReader(bytes, range: known[.meta]!)
+            let revision = try meta.u64()
+            let n = Int(try meta.u32())
+            let dim = Int(try meta.u32())
+            let model = try meta.optionalString()
+            let space = model.map { EmbeddingSpace(model: $0, dimension: dim) }
+
+            let vr = known[.vectors]!
+            guard vr.count == n * 4 + n * dim else { throw fail("vector section has \(vr.count) bytes, expected \(n * (4 + dim))") }
+            var memories: [StoredMemory] = []
+            memories.reserveCapacity(n)
+            var rec = BinaryReader(bytes, range: known[.records]!)
+            try bytes.withUnsafeBytes { raw in
+                let base = raw.baseAddress! + vr.lowerBound
+                for i in 0..<n {
+                    var m = try rec.record()
+                    let scale = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                    let row = (base + n * 4 + i * dim).assumingMemoryBound(to: Int8.self)
+                    m.embedding = [Float](unsafeUninitializedCapacity: dim) { buf, c in
+                        for j in 0..<dim { buf[j] = Float(row[j]) * scale }
+                        c = dim
+                    }
+                    memories.append(m)
+                }
+            }
+
+            var hr = BinaryReader(bytes, range: known[.history]!)
+            let hn = Int(try hr.u32())
+            var history: [UUID: [HistoryEntry]] = [:]
+            history.reserveCapacity(hn)
+            for _ in 0..<hn {
+                let idx = try hr.u32()
+                let id: UUID
+                if idx == UInt32.max { id = try hr.uuid() } else {
+                    guard Int(idx) < n else { throw fail("history refers to record \(idx) of \(n)") }
+                    id = memories[Int(idx)].id
+                }
+                let current = idx == UInt32.max ? nil : memories[Int(idx)].text
+                let ec = Int(try hr.u32())
+                var entries: [HistoryEntry] = []
+                entries.reserveCapacity(ec)
+                var previousNew: String? = nil
+                for _ in 0..<ec {
+                    let ev = try hr.u8()
+                    let flags = try hr.u8()
+                    let event: HistoryEntry.Event = ev == 1 ? .add : ev == 2 ? .update : .delete
+                    let old: String? = flags & 0x01 != 0 ? try hr.string() : flags & 0x08 != 0 ? previousNew : nil
+                    let new: String? = flags & 0x02 != 0 ? try hr.string() : flags & 0x04 != 0 ? current : nil
+                    let at = try hr.date()
+                    let eventId = try hr.uuid()
+                    entries.append(HistoryEntry(memoryId: id, event: event, oldText: old, newText: new, at: at, eventId: eventId))
+                    previousNew = new
+                }
+                history[id] = entries
+            }
+
+            var ir = BinaryReader(bytes, range: known[.idempotency]!)
+            let inum = Int(try ir.u32())
+            var idem: [String: IdempotentResponse] = [:]
+            for _ in 0..<inum {
+                let k = try ir.string()
+                let r = try ir.blob()
+                idem[k] = IdempotentResponse(response: r, recordedAt: try ir.date())
+            }
+            return SnapshotContents(key: key, revision: revision, space: space, memories: memories, history: history,
+                                    idempotentResponses: idem, extraSections: extra)
+        } catch let e as BinaryDecodingError {
+            throw fail("malformed section: \(e)")
+        }
+    }
+}
+
+extension BinaryWriter {
+    /// A memory without its embedding (snapshot records section). The MD5 hash is stored as 16 raw bytes when
+    /// it is 32 lower-case hex digits (flag 1), else as a string (flag 0).
+    mutating func record(_ m: StoredMemory) {
+        uuid(m.id)
+        string(m.text)
+        if let raw = hexBytes(m.hash) { u8(1); bytes(raw) } else { u8(0); string(m.hash) }
+        scopes(m.scopes)
+        json(m.metadata)
+        u32(UInt32(m.categories.count))
+        for c in m.categories { string(c) }
+        date(m.createdAt)
+        date(m.updatedAt)
+        if let e = m.expirationDate { u8(1); date(e) } else { u8(0) }
+    }
+
+    private func hexBytes(_ s: String) -> [UInt8]? {
+        let u = Array(s.utf8)
+        guard u.count == 32 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        func nib(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+        }
+        for i in stride(from: 0, to: 32, by: 2) {
+            guard let h = nib(u[i]), let l = nib(u[i + 1]) else { return nil }
+            out.append(h << 4 | l)
+        }
+        return out
+    }
+}
+
+extension BinaryReader {
+    mutating func record() throws -> StoredMemory {
+        let id = try uuid()
+        let text = try string()
+        let hash: String
+        if try u8() == 1 {
+            let raw = try bytes(16)
+            let digits = Array("0123456789abcdef".utf8)
+            var s = [UInt8]()
+            s.reserveCapacity(32)
+            for b in raw { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 15)]) }
+            hash = String(decoding: s, as: UTF8.self)
+        } else {
+            hash = try string()
+        }
+        let scopes = try scopes()
+        let metadata = try json()
+        let nc = Int(try u32())
+        guard nc <= remaining else { throw BinaryDecodingError(offset: offset, detail: "category count too large") }
+        var cats: [String] = []
+        for _ in 0..<nc { cats.append(try string()) }
+        let created = try date()
+        let updated = try date()
+        let expiration: Date? = try u8() != 0 ? try date() : nil
+        return StoredMemory(id: id, text: text, hash: hash, scopes: scopes, metadata: metadata, categories: cats,
+                            createdAt: created, updatedAt: updated, expirationDate: expiration, embedding: [])
+    }
+}
