@@ -66,7 +66,7 @@ import Testing
         #expect(head.etag == etag)
         #expect(try await store.get("r", range: 6..<100).data == Data("6789".utf8))
         #expect(try await store.get("r", range: 9..<10).data == Data("9".utf8))
-        #expect(try await store.get("r", range: 3..<3).data.isEmpty)
+        await #expect(throws: BlobStoreError.invalidRange(name: "r", size: 10)) { try await store.get("r", range: 3..<3) }
         await #expect(throws: BlobStoreError.invalidRange(name: "r", size: 10)) { try await store.get("r", range: 10..<20) }
         await #expect(throws: BlobStoreError.invalidRange(name: "r", size: 10)) { try await store.get("r", range: 11..<12) }
         try await store.put("zero", data: Data(), condition: .none)
@@ -87,6 +87,8 @@ import Testing
         await #expect(throws: BlobStoreError.appendPositionMismatch(name: name, expected: 5, actualLength: 11)) {
             try await store.appendBlock(name, data: Data("late".utf8), expectedPosition: 5)
         }
+        let nothing = try await store.appendBlock(name, data: Data(), expectedPosition: 11)
+        #expect(nothing == AppendResult(offset: 11, etag: b.etag))
         let c = try await store.appendBlock(name, data: Data("!".utf8), expectedPosition: nil)
         #expect(c.offset == 11)
         await #expect(throws: BlobStoreError.conditionNotMet(name: name)) {

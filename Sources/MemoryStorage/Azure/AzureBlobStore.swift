@@ -80,12 +80,8 @@ public struct AzureBlobStore: BlobStore {
         if let range {
             guard range.lowerBound >= 0 else { throw BlobStoreError.invalidRange(name: name, size: 0) }
             if range.isEmpty {
-                // Azure has no empty ranges; answer from the properties so the semantics match the folder store.
-                let props = try await properties(name)
-                guard range.lowerBound < props.size else {
-                    throw BlobStoreError.invalidRange(name: name, size: props.size)
-                }
-                return BlobContent(data: Data(), etag: props.etag, totalSize: props.size)
+                // Azure has no empty ranges; the folder store rejects them too.
+                throw BlobStoreError.invalidRange(name: name, size: try await properties(name).size)
             }
             request.headers["x-ms-range"] = "bytes=\(range.lowerBound)-\(range.upperBound - 1)"
         }
@@ -154,7 +150,14 @@ public struct AzureBlobStore: BlobStore {
         -> AppendResult {
         try Self.validate(name)
         guard !data.isEmpty else {
-            throw BlobStoreError.unavailable(name: name, message: "refusing to append an empty block (Azure rejects it)")
+            // Azure rejects empty blocks; answer as the folder store does (checks, then nothing appended).
+            let props = try await properties(name)
+            guard props.kind == .append else { throw BlobStoreError.wrongBlobType(name: name) }
+            guard !props.isSealed else { throw BlobStoreError.sealed(name: name) }
+            if let expectedPosition, expectedPosition != props.size {
+                throw BlobStoreError.appendPositionMismatch(name: name, expected: expectedPosition, actualLength: props.size)
+            }
+            return AppendResult(offset: props.size, etag: props.etag)
         }
         var request = AzureRequest(method: "PUT", blob: name, query: [("comp", "appendblock")], body: data)
         if let expectedPosition { request.headers["x-ms-blob-condition-appendpos"] = String(expectedPosition) }
