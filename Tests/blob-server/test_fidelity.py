@@ -22,7 +22,7 @@ import pytest
 from azure.core import MatchConditions
 from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
                                    ResourceModifiedError, ResourceNotFoundError)
-from azure.storage.blob import (AccountSasPermissions, BlobServiceClient, BlobType, ResourceTypes,
+from azure.storage.blob import (AccountSasPermissions, BlobServiceClient, BlobType, LinearRetry, ResourceTypes,
                                 generate_account_sas)
 
 SERVER = Path(__file__).with_name("blob_server.py")
@@ -232,7 +232,9 @@ def test_injected_server_busy_is_retried_by_the_sdk(server, container):
     req = urllib.request.Request(f"{server}/__admin/faults", method="POST",
                                  data=json.dumps({"op": "get", "status": 503, "count": 1}).encode())
     urllib.request.urlopen(req).read()
-    blob = container.get_blob_client("busy")
+    quick = BlobServiceClient.from_connection_string(connection_string(server),
+                                                     retry_policy=LinearRetry(backoff=0.2, random_jitter_range=0.1))
+    blob = quick.get_container_client(container.container_name).get_blob_client("busy")
     blob.upload_blob(b"eventually")
     assert blob.download_blob().readall() == b"eventually"
     log = json.loads(urllib.request.urlopen(f"{server}/__admin/requests").read())
