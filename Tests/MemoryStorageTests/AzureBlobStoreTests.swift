@@ -105,6 +105,21 @@ import Testing
         #expect(try await store.properties(name).size == 0)
     }
 
+    @Test func blocksOverTheAppendLimitAreRefusedBeforeSending() async throws {
+        try await store.createAppendBlob("big", condition: .ifNoneMatchAny)
+        let limit = AzureBlobStore.maxAppendBlockSize
+        let full = try await store.appendBlock("big", data: Data(count: limit), expectedPosition: 0)
+        #expect(full.offset == 0)
+        do {
+            try await store.appendBlock("big", data: Data(count: limit + 1), expectedPosition: limit)
+            Issue.record("an oversized block was accepted")
+        } catch BlobStoreError.unavailable(let name, let message) {
+            #expect(name == "big")
+            #expect(message.contains("append limit"), "\(message)")
+        }
+        #expect(try await server.requests().filter { $0.op == "appendblock" }.count == 1)
+    }
+
     @Test func sealMakesAnAppendBlobReadOnly() async throws {
         try await store.createAppendBlob("log", condition: .ifNoneMatchAny)
         try await store.appendBlock("log", data: Data("abc".utf8), expectedPosition: 0)

@@ -13,6 +13,9 @@ public struct AzureBlobStore: BlobStore {
     let client: AzureBlobClient
     private let containerGate: ContainerCreationGate
 
+    /// The largest block one append may carry at x-ms-version 2021-08-06 (4 MiB; 100 MiB needs 2022-11-02).
+    public static let maxAppendBlockSize = 4 * 1024 * 1024
+
     /// The container this store reads and writes.
     public var container: String { client.container }
     /// The parsed endpoint and credential kind.
@@ -158,6 +161,11 @@ public struct AzureBlobStore: BlobStore {
                 throw BlobStoreError.appendPositionMismatch(name: name, expected: expectedPosition, actualLength: props.size)
             }
             return AppendResult(offset: props.size, etag: props.etag)
+        }
+        guard data.count <= Self.maxAppendBlockSize else {
+            throw BlobStoreError.unavailable(name: name, message: "a block of \(data.count) bytes exceeds Azure's "
+                + "append limit of \(Self.maxAppendBlockSize) bytes at x-ms-version \(AzureBlobClient.apiVersion); "
+                + "split the write")
         }
         var request = AzureRequest(method: "PUT", blob: name, query: [("comp", "appendblock")], body: data)
         if let expectedPosition { request.headers["x-ms-blob-condition-appendpos"] = String(expectedPosition) }
@@ -395,12 +403,14 @@ public struct AzureAccessError: Error, CustomStringConvertible, Sendable {
     public var step: String
     public var underlying: BlobStoreError
     public var account: String
+    public var container: String
     public var credentialKind: String
 
     init(step: String, underlying: BlobStoreError, settings: AzureStorageSettings, container: String) {
         self.step = step
         self.underlying = underlying
         self.account = settings.accountName
+        self.container = container
         switch settings.credential {
         case .sharedKey: credentialKind = "account key"
         case .sharedAccessSignature: credentialKind = "SAS"
