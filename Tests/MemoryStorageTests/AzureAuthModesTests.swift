@@ -1,6 +1,9 @@
 import Foundation
 import Logging
 import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 @testable import MemoryStorage
 
 /// SAS (from a connection string and from an account URL), managed-identity tokens, and the startup check
@@ -121,6 +124,26 @@ import Testing
         _ = try await provider.token()
         #expect(third.value != second.value)
         #expect(try await server.identityFetches() == 3)
+    }
+
+    @Test func bearerTokensAuthorizeBlobRequestsAndARefusedTokenIsReplaced() async throws {
+        try await server.configureIdentity(secret: "s3cret", lifetime: 3600)
+        let provider = ManagedIdentityTokenProvider(
+            endpoint: try #require(URL(string: "\(server.baseURL)/__identity/token")), secret: "s3cret")
+        let settings = AzureStorageSettings(blobEndpoint: try #require(URL(string: server.blobEndpoint)),
+                                            accountName: AzureTestServer.account, credential: .managedIdentity)
+        // The public initializers refuse Bearer over HTTP; the test server only speaks HTTP.
+        let store = AzureBlobStore(settings: settings, container: AzureTestServer.uniqueContainer(),
+                                   authorizer: AzureAuthorizer(mode: .bearer(provider)), logger: Logger(label: "test"),
+                                   retry: AzureTestServer.fastRetry, session: URLSession(configuration: .ephemeral))
+        try await store.put("doc", data: Data("by token".utf8), condition: .none)
+        #expect(try await store.get("doc").data == Data("by token".utf8))
+        #expect(try await server.identityFetches() == 1)
+        try await server.configureIdentity(secret: "s3cret", lifetime: 3600, revoke: true)
+        #expect(try await store.get("doc").data == Data("by token".utf8))
+        #expect(try await server.identityFetches() == 2)
+        let statuses = try await server.requests().filter { $0.op == "get" }.map(\.status)
+        #expect(statuses == [200, 401, 200])
     }
 
     @Test func aWrongIdentitySecretGivesAClearError() async throws {

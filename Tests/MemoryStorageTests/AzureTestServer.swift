@@ -117,8 +117,8 @@ final class AzureTestServer {
         try JSONDecoder().decode([LoggedRequest].self, from: try await admin("GET", "requests"))
     }
 
-    func configureIdentity(secret: String, lifetime: Int) async throws {
-        let body: [String: Any] = ["secret": secret, "lifetime": lifetime]
+    func configureIdentity(secret: String, lifetime: Int, revoke: Bool = false) async throws {
+        let body: [String: Any] = ["secret": secret, "lifetime": lifetime, "revoke": revoke]
         _ = try await admin("POST", "identity", body: try JSONSerialization.data(withJSONObject: body))
     }
 

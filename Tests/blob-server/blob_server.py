@@ -16,7 +16,8 @@ issued by the built-in managed-identity endpoint.
 Test-only endpoints (never authenticated, never logged):
   GET  /__identity/token?resource=...&api-version=2019-08-01   managed-identity token endpoint
                                                                (needs header X-IDENTITY-HEADER = the secret)
-  POST /__admin/identity   {"secret": "...", "lifetime": 3600}  configure it; GET returns {"fetches": n}
+  POST /__admin/identity   {"secret": "...", "lifetime": 3600, "revoke": false}  configure it (revoke: refuse every
+                           token issued so far); GET returns {"fetches": n}
   POST /__admin/faults     {"op": "appendblock", "mode": "status"|"drop-before"|"drop-after"|"reset-before"|
                             "reset-after"|"delay",
                             "status": 503, "code": "ServerBusy", "count": 1, "delay": 2.0}
@@ -766,6 +767,8 @@ class Handler(BaseHTTPRequestHandler):
             elif what == "identity" and method == "POST":
                 self.state.identity_secret = payload.get("secret", self.state.identity_secret)
                 self.state.identity_lifetime = int(payload.get("lifetime", self.state.identity_lifetime))
+                if payload.get("revoke"):
+                    self.state.tokens.clear()   # every issued token is refused from now on
                 self.send_json(200, {"ok": True})
             elif what == "identity" and method == "GET":
                 self.send_json(200, {"fetches": self.state.identity_fetches})

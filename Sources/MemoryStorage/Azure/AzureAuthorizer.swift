@@ -36,4 +36,14 @@ struct AzureAuthorizer: Sendable {
             headers["Authorization"] = "Bearer " + (try await provider.token().value)
         }
     }
+
+    /// After a `401`: drops a Bearer token that Blob refused so the next try fetches a fresh one. Returns whether
+    /// another try can help (only for Bearer tokens).
+    func refused(headers: [String: String]) async -> Bool {
+        guard case .bearer(let provider) = mode, let value = headers["Authorization"], value.hasPrefix("Bearer ") else {
+            return false
+        }
+        await provider.invalidate(String(value.dropFirst("Bearer ".count)))
+        return true
+    }
 }

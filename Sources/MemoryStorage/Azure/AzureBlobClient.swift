@@ -133,7 +133,18 @@ struct AzureBlobClient: Sendable {
         throw BlobStoreError.unavailable(name: subject, message: "no attempt was made")  // maxAttempts >= 1
     }
 
+    /// One try; a `401` to a Bearer token is tried once more with a freshly fetched token.
     private func sendOnce(_ request: AzureRequest, url: URL) async throws -> AzureResponse {
+        let (response, sentHeaders) = try await sendSigned(request, url: url)
+        if response.status == 401, await authorizer.refused(headers: sentHeaders) {
+            logger.notice("storage refused the managed identity token; fetching a new one",
+                          metadata: ["code": "\(response.errorCode)"])
+            return try await sendSigned(request, url: url).0
+        }
+        return response
+    }
+
+    private func sendSigned(_ request: AzureRequest, url: URL) async throws -> (AzureResponse, [String: String]) {
         var headers = request.headers
         headers["x-ms-version"] = Self.apiVersion
         headers["x-ms-date"] = HTTPDate.format(Date())
@@ -160,7 +171,7 @@ struct AzureBlobClient: Sendable {
         for (key, value) in http.allHeaderFields {
             if let k = key as? String, let v = value as? String { lowered[k.lowercased()] = v }
         }
-        return AzureResponse(status: http.statusCode, headers: lowered, body: data)
+        return (AzureResponse(status: http.statusCode, headers: lowered, body: data), headers)
     }
 
     /// A transport failure in words for the person on call.

@@ -59,11 +59,19 @@ public struct AzureBlobStore: BlobStore {
             mode = .bearer(try ManagedIdentityTokenProvider.fromEnvironment(environment, session: session,
                                                                               logger: logger))
         }
+        self.init(settings: settings, container: container, authorizer: AzureAuthorizer(mode: mode), logger: logger,
+                  retry: retry, session: session)
+    }
+
+    /// Builds a store with an explicit authorizer, skipping the HTTPS check for Bearer tokens: tests use it to run
+    /// managed-identity auth against the plain-HTTP test server.
+    init(settings: AzureStorageSettings, container: String, authorizer: AzureAuthorizer, logger: Logger,
+         retry: AzureRetryPolicy, session: URLSession) {
         var logger = logger
         logger[metadataKey: "container"] = "\(container)"
         logger[metadataKey: "account"] = "\(settings.accountName)"
-        client = AzureBlobClient(settings: settings, container: container, authorizer: AzureAuthorizer(mode: mode),
-                                 retry: retry, session: session, logger: logger)
+        client = AzureBlobClient(settings: settings, container: container, authorizer: authorizer, retry: retry,
+                                 session: session, logger: logger)
         containerGate = ContainerCreationGate()
     }
 

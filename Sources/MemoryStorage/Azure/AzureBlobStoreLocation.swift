@@ -17,7 +17,8 @@ public enum AzureBlobStoreLocation {
         var rest = Substring(location)
         if rest.hasPrefix(scheme) { rest = rest.dropFirst(scheme.count) }
         var container = environment["MEMORY_CONTAINER"].flatMap { $0.isEmpty ? nil : $0 } ?? "memory"
-        if let at = rest.firstIndex(of: "@"), AzureBlobStore.isValidContainerName(String(rest[..<at])) {
+        // A container prefix is whatever precedes an `@` that comes before any `=` or `:` of the setting.
+        if let at = rest.firstIndex(of: "@"), !rest[..<at].contains("="), !rest[..<at].contains(":") {
             container = String(rest[..<at])
             rest = rest[rest.index(after: at)...]
         }

@@ -89,6 +89,12 @@ public actor ManagedIdentityTokenProvider {
         return token
     }
 
+    /// Forgets the cached token (Blob answered 401 to it: revoked, or the clocks disagree), so the next
+    /// ``token()`` fetches a new one.
+    public func invalidate(_ token: String) {
+        if cached?.value == token { cached = nil }
+    }
+
     private func fetch() async throws -> AccessToken {
         guard var components = URLComponents(url: endpoint, resolvingAgainstBaseURL: false) else {
             throw TokenError.requestFailed("IDENTITY_ENDPOINT '\(endpoint)' is not a URL")

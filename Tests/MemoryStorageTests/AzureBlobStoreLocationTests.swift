@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+@testable import MemoryStorage
+
+/// `azure:[container@]<setting>` as `memory-tool --storage` takes it.
+@Suite struct AzureBlobStoreLocationTests {
+    @Test func containerFromThePrefixFromTheEnvironmentOrTheDefault() throws {
+        let named = try AzureBlobStoreLocation.open("azure:logs@UseDevelopmentStorage=true", environment: [:])
+        #expect(named.container == "logs")
+        #expect(named.settings == .developmentStorage)
+        let fromEnv = try AzureBlobStoreLocation.open("azure:UseDevelopmentStorage=true",
+                                                      environment: ["MEMORY_CONTAINER": "team-a"])
+        #expect(fromEnv.container == "team-a")
+        let byDefault = try AzureBlobStoreLocation.open("azure:https://acct.blob.core.windows.net?sv=1&sig=x",
+                                                        environment: [:])
+        #expect(byDefault.container == "memory")
+        #expect(byDefault.settings.credential == .sharedAccessSignature("sv=1&sig=x"))
+        #expect(try BlobStoreLocation.open("azure:mem1@UseDevelopmentStorage=true") is AzureBlobStore)
+    }
+
+    @Test func aBadContainerPrefixIsNamed() {
+        #expect(throws: AzureSettingsError.invalidContainerName("m1")) {
+            try AzureBlobStoreLocation.open("azure:m1@UseDevelopmentStorage=true", environment: [:])
+        }
+    }
+
+    @Test func badSettingsSayWhatIsWrong() {
+        #expect(throws: AzureSettingsError.malformedConnectionString(reason: "UseDevelopmentStorage must be 'true' (got 'no')")) {
+            try AzureBlobStoreLocation.open("azure:memory@UseDevelopmentStorage=no", environment: [:])
+        }
+    }
+}
