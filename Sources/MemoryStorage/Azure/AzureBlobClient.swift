@@ -128,6 +128,18 @@ struct AzureBlobClient: Sendable {
                         + "failed after \(attempt) tries; last: \(lastProblem). Check that the storage endpoint "
                         + "is reachable from this host")
                 }
+            } catch let error as ManagedIdentityTokenProvider.TokenError {
+                // Nothing was sent; the identity endpoint may recover.
+                lastProblem = error.description
+                if attempt == retry.maxAttempts {
+                    throw BlobStoreError.unavailable(name: subject, message: "\(request.method) not sent after "
+                        + "\(attempt) tries: \(lastProblem)")
+                }
+            } catch let error as BlobStoreError {
+                throw error
+            } catch {
+                throw BlobStoreError.unavailable(name: subject, message: "\(request.method) \(redacted(url)) "
+                    + "failed: \(error)")
             }
         }
         throw BlobStoreError.unavailable(name: subject, message: "no attempt was made")  // maxAttempts >= 1
