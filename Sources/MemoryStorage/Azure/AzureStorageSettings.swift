@@ -34,6 +34,16 @@ public struct AzureStorageSettings: Sendable, Equatable {
         self.credential = credential
     }
 
+    /// Whether a `MEMORY_STORAGE` value means Azure (a connection string or an `http(s)://` account URL) rather
+    /// than a folder path. Decides by shape only; ``parse(_:)`` then says what is wrong with a malformed one.
+    public static func isAzureSetting(_ setting: String) -> Bool {
+        let lower = setting.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        if lower.hasPrefix("https://") || lower.hasPrefix("http://") { return true }
+        let keys = ["usedevelopmentstorage=", "defaultendpointsprotocol=", "accountname=", "accountkey=",
+                    "blobendpoint=", "sharedaccesssignature=", "endpointsuffix="]
+        return keys.contains { lower.hasPrefix($0) || lower.contains(";" + $0) }
+    }
+
     /// Parses a connection string or an account URL.
     /// - Throws: ``AzureSettingsError`` naming what is wrong.
     public static func parse(_ setting: String) throws -> AzureStorageSettings {
