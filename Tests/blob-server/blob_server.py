@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import calendar
 import email.utils
 import hashlib
 import hmac
@@ -427,7 +428,7 @@ class Handler(BaseHTTPRequestHandler):
                             f"Signature did not match. String to sign used was {text!r}.")
         expiry = q.get("se", "")
         try:
-            expires = time.mktime(time.strptime(expiry.replace("Z", "")[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+            expires = calendar.timegm(time.strptime(expiry.replace("Z", "")[:19], "%Y-%m-%dT%H:%M:%S"))
         except ValueError:
             raise BlobError(403, "AuthenticationFailed", f"Invalid SAS expiry '{expiry}'.")
         if expires < time.time():

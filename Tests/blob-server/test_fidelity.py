@@ -240,3 +240,14 @@ def test_injected_server_busy_is_retried_by_the_sdk(server, container):
     log = json.loads(urllib.request.urlopen(f"{server}/__admin/requests").read())
     gets = [r["status"] for r in log if r["op"] == "get" and "/busy" in r["path"]]
     assert gets[:2] == [503, 206]
+
+
+def test_expired_account_sas_is_refused(server, container):
+    container.get_blob_client("sas/old").upload_blob(b"x")
+    expired = generate_account_sas(ACCOUNT, KEY, ResourceTypes(container=True, object=True),
+                                   AccountSasPermissions(read=True), datetime.now(timezone.utc) - timedelta(minutes=5))
+    client = BlobServiceClient(f"{server}/{ACCOUNT}", credential=expired)
+    with pytest.raises(ClientAuthenticationError) as e:
+        client.get_blob_client(container.container_name, "sas/old").download_blob().readall()
+    assert e.value.status_code == 403
+    assert e.value.error_code == "AuthenticationFailed"
