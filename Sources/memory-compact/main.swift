@@ -1,1 +1,3 @@
-print("not yet built")
+import FunctionsRuntime
+
+await HandlerMain.run(role: .compact)

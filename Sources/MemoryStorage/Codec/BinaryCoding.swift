@@ -19,7 +19,8 @@ struct BinaryWriter {
     mutating func f64(_ v: Double) { u64(v.bitPattern) }
     mutating func bytes<C: Collection>(_ b: C) where C.Element == UInt8 { buffer.append(contentsOf: b) }
 
-    mutating func date(_ d: Date) { f64(d.timeIntervalSince1970) }
+    /// Seconds since 2001-01-01T00:00:00Z as f64 (Foundation's reference date: round-trips `Date` exactly).
+    mutating func date(_ d: Date) { f64(d.timeIntervalSinceReferenceDate) }
     mutating func uuid(_ id: UUID) { withUnsafeBytes(of: id.uuid) { buffer.append(contentsOf: $0) } }
 
     /// u32 byte length + UTF-8.
@@ -116,7 +117,7 @@ struct BinaryReader {
     mutating func u64() throws -> UInt64 { try fixed(UInt64.self) }
     mutating func f32() throws -> Float { Float(bitPattern: try u32()) }
     mutating func f64() throws -> Double { Double(bitPattern: try u64()) }
-    mutating func date() throws -> Date { Date(timeIntervalSince1970: try f64()) }
+    mutating func date() throws -> Date { Date(timeIntervalSinceReferenceDate: try f64()) }
 
     mutating func uuid() throws -> UUID {
         try need(16)

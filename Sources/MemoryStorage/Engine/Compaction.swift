@@ -36,7 +36,7 @@ extension PartitionStore {
         if folded.isEmpty {
             // Nothing to fold; still collect garbage of earlier runs.
             report.liveMemories = m.snapshot?.liveMemories ?? 0
-            report.deletedBlobs = try await collectGarbage(key, belowGeneration: m.snapshot?.generation ?? 0)
+            report.deletedBlobs = try await collectGarbage(key)
             return report
         }
 
@@ -100,7 +100,7 @@ extension PartitionStore {
         hook(.manifestSwapped)
 
         // 5. Garbage: unreferenced blobs of older generations, once past the grace period.
-        report.deletedBlobs = try await collectGarbage(key, belowGeneration: active.generation)
+        report.deletedBlobs = try await collectGarbage(key)
         hook(.garbageCollected)
         logger.info("compacted partition", metadata: [
             "partition": "\(key)", "liveMemories": "\(report.liveMemories)", "foldedLogBytes": "\(report.foldedLogBytes)",
@@ -120,20 +120,24 @@ extension PartitionStore {
         }
     }
 
-    /// Deletes blobs under the partition that the current manifest does not name, whose generation is below
-    /// `belowGeneration` and that are older than the grace period.
-    private func collectGarbage(_ key: PartitionKey, belowGeneration: UInt64) async throws -> Int {
+    /// Deletes blobs under the partition that the current manifest does not name and that are older than the
+    /// grace period: log segments of a generation up to the newest listed one (a segment being created by a
+    /// concurrent rotation has a higher generation) and snapshots up to the current snapshot's generation.
+    private func collectGarbage(_ key: PartitionKey) async throws -> Int {
         let items = try await storage(key, key.prefix) { try await self.blobs.listAll(prefix: key.prefix) }
         guard let (m, _) = try await loadManifest(key) else { return 0 }
         var referenced = Set(m.logs.map { key.prefix + $0.name })
         if let s = m.snapshot { referenced.insert(key.prefix + s.name) }
         referenced.insert(Manifest.blobName(key))
+        let maxLog = m.logs.map(\.generation).max() ?? 0
+        let snapGen = m.snapshot?.generation ?? 0
         let cutoff = Date().addingTimeInterval(-options.garbageGracePeriod)
         var deleted = 0
         for item in items where !referenced.contains(item.name) && item.lastModified <= cutoff {
             let relative = String(item.name.dropFirst(key.prefix.count))
-            guard let g = Manifest.generation(ofRelativeName: relative), g < belowGeneration else { continue }
-            if try await deleteBlob(key, item.name, condition: .ifMatch(item.etag)) { deleted += 1 }
+            guard let g = Manifest.generation(ofRelativeName: relative) else { continue }
+            let garbage = (relative.hasPrefix("log/") && g <= maxLog) || (relative.hasPrefix("snap/") && g <= snapGen)
+            if garbage, try await deleteBlob(key, item.name, condition: .ifMatch(item.etag)) { deleted += 1 }
         }
         return deleted
     }

@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Builds and runs a handler process: bind 127.0.0.1:port first, build the service concurrently, serve.
+public struct HandlerServer: Sendable {
+    public let configuration: RuntimeConfiguration
+    public let role: HandlerRole
+    public let logger: Logger
+    public let handler: MemoryHTTPHandler
+
+    /// `makeService` defaults to ``ServiceFactory/makeService(_:logger:)``; tests and the benchmark pass their own.
+    public init(configuration: RuntimeConfiguration, role: HandlerRole, logger: Logger,
+                makeService: (@Sendable () async throws -> any MemoryBackend)? = nil) {
+        self.configuration = configuration
+        self.role = role
+        self.logger = logger
+        let build = makeService ?? { [configuration, logger] in
+            try await ServiceFactory.makeService(configuration, logger: logger)
+        }
+        let handle = ServiceHandle(build)
+        handler = MemoryHTTPHandler(role: role, authenticator: Authenticator(keys: configuration.apiKeys),
+                                    service: handle, maxBodyBytes: configuration.maxBodyBytes, logger: logger)
+    }
+
+    /// The Hummingbird application (for `runService()` or HummingbirdTesting).
+    public func application(port: Int? = nil) -> Application<HummingbirdAdapter> {
+        Application(
+            responder: HummingbirdAdapter(handler: handler),
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port ?? configuration.port),
+                                                    serverName: nil),
+            logger: logger)
+    }
+
+    /// Serves until SIGTERM/SIGINT; `memory-local` also compacts every `MEMORY_LOCAL_COMPACT_SECONDS`.
+    public func run() async throws {
+        let app = application()
+        let scheduler = role == .local && configuration.localCompactInterval > 0
+            ? CompactionScheduler(interval: .seconds(configuration.localCompactInterval), service: handler.service, logger: logger)
+            : nil
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            if let scheduler {
+                group.addTask { await scheduler.run() }
+            }
+            // The server ending (signal or error) ends the process; the scheduler is cancelled with it.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}

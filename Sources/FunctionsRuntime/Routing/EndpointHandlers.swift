@@ -1,0 +1,105 @@
+import Foundation
+import MemoryCore
+import MemoryStorage
+
+/// Turns a routed request into one ``MemoryBackend`` call: parses the body and path parameters into the
+/// service's typed requests (400s name the field) and returns the JSON answer.
+struct EndpointHandlers: Sendable {
+    let handle: ServiceHandle
+
+    func run(_ endpoint: Endpoint, parameters: [String: String], request: APIRequest,
+             principal: Principal, context: RequestContext) async throws -> JSONValue {
+        switch endpoint {
+        case .ping:
+            return .object([
+                "status": .string("ok"),
+                "org_id": .string(principal.tenant),
+                "project_id": .string(principal.tenant),
+                "user_email": .null,
+                "role": .string(principal.role.description),
+            ])
+        case .compactNow:
+            let body = try Self.jsonBody(request)
+            let force = body["force"]?.boolValue ?? false
+            let backend = try await handle.backend()
+            let summary = await backend.compactAll(tenant: principal.tenant, force: force)
+            return summary.json
+        default:
+            break
+        }
+        let backend = try await handle.backend()
+        switch endpoint {
+        case .add:
+            return try await backend.add(AddRequest(json: try Self.jsonBody(request)), context)
+        case .search:
+            return try await backend.search(SearchRequest(json: try Self.jsonBody(request)), context)
+        case .list:
+            return try await backend.list(ListRequest(json: try Self.jsonBody(request), query: request.query), context)
+        case .get:
+            return try await backend.get(try Self.memoryId(parameters), context)
+        case .update:
+            let id = try Self.memoryId(parameters)
+            return try await backend.update(id, UpdateRequest(json: try Self.jsonBody(request)), context)
+        case .delete:
+            return try await backend.delete(try Self.memoryId(parameters), context)
+        case .history:
+            return try await backend.history(try Self.memoryId(parameters), context)
+        case .deleteAll:
+            return try await backend.deleteAll(scopes: try Self.scopes(request.query), context)
+        case .batchUpdate:
+            return try await backend.batchUpdate(try Self.jsonBody(request), context)
+        case .batchDelete:
+            return try await backend.batchDelete(try Self.jsonBody(request), context)
+        case .entities:
+            return try await backend.entities(context)
+        case .deleteEntity:
+            let type = (parameters["type"] ?? "").lowercased()
+            guard ["user", "agent", "app", "run"].contains(type) else {
+                throw APIError(status: 400, code: "invalid_entity_type",
+                               detail: "entity type must be user, agent, app or run, got '\(type.prefix(30))'")
+            }
+            guard let id = parameters["id"], !id.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw APIError(status: 400, code: "missing_entity_id", detail: "the entity id is empty")
+            }
+            return try await backend.deleteEntity(type: type, id: id, context)
+        case .exportCreate:
+            return try await backend.createExport(try Self.jsonBody(request), context)
+        case .exportGet:
+            return try await backend.getExport(try Self.jsonBody(request), context)
+        case .ping, .compactNow:
+            return .null
+        }
+    }
+
+    /// The body as JSON; an empty body is `{}` so the request parsers report the missing field by name.
+    static func jsonBody(_ request: APIRequest) throws(APIError) -> JSONValue {
+        let trimmed = request.body.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        if trimmed.isEmpty { return .object([:]) }
+        do {
+            return try JSONCoding.decoder.decode(JSONValue.self, from: request.body)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw APIError.invalidJSON(context.underlyingError.map { "\($0)" } ?? context.debugDescription)
+        } catch {
+            throw APIError.invalidJSON("\(error)")
+        }
+    }
+
+    static func memoryId(_ parameters: [String: String]) throws(MemoryServiceError) -> UUID {
+        try parseMemoryId(parameters["id"] ?? "")
+    }
+
+    /// `user_id`/`agent_id`/`app_id`/`run_id` query parameters; at least one is required.
+    static func scopes(_ query: [String: String]) throws(APIError) -> MemoryScopes {
+        func value(_ k: String) -> String? {
+            guard let v = query[k]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+        let scopes = MemoryScopes(userId: value("user_id"), agentId: value("agent_id"),
+                                  appId: value("app_id"), runId: value("run_id"))
+        guard !scopes.isEmpty else {
+            throw APIError(status: 400, code: "missing_entity_id",
+                           detail: "name at least one of user_id, agent_id, app_id, run_id as a query parameter")
+        }
+        return scopes
+    }
+}

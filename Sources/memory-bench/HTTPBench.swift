@@ -1,0 +1,232 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `memory-bench http`: the handler executables as the Functions host runs them.
+///
+/// 1. Cold start: time from `exec` of each handler to its first answer to `GET /` (polled every 1 ms).
+///    Target: < 100 ms.
+/// 2. Warm search: `memory-local` (hashing embedder, folder storage) seeded with N memories in one user's
+///    partition, then sequential `POST /api/v3/memories/search/` over one keep-alive connection.
+///    Target: < 5 ms median at 10k memories.
+struct HTTPBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http", abstract: "Handler cold start and warm HTTP search latency.")
+
+    @Option(help: "Memories in the searched partition.") var memories = 10_000
+    @Option(help: "Timed searches.") var queries = 500
+    @Option(help: "Cold starts per executable.") var starts = 7
+    @Option(help: "Directory holding the handler executables (default: next to memory-bench).") var binDir: String?
+
+    func run() async throws {
+        let bin = URL(fileURLWithPath: binDir ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
+        print("machine: \(BenchMachine.describe())")
+        print("binaries: \(bin.path)")
+
+        print("\n== cold start: exec -> first GET / answer (\(starts) runs each)")
+        for exe in ["memory-search", "memory-add", "memory-compact", "memory-local"] {
+            var samples: [Double] = []
+            for _ in 0..<starts {
+                let storage = try BenchMachine.tempDir()
+                let port = try RawHTTP.freePort()
+                let started = DispatchTime.now().uptimeNanoseconds
+                let p = try BenchMachine.spawn(bin.appendingPathComponent(exe), port: port, storage: storage)
+                var answered = false
+                while !answered && p.isRunning {
+                    if let c = try? RawHTTP(port: port), (try? c.request("GET", "/", body: nil)) != nil { answered = true; break }
+                    usleep(1000)
+                }
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+                p.terminate(); p.waitUntilExit()
+                try? FileManager.default.removeItem(at: storage)
+                guard answered else { throw ValidationError("\(exe) exited before answering GET /") }
+                samples.append(ms)
+            }
+            print(BenchMachine.summary(exe.padding(toLength: 16, withPad: " ", startingAt: 0), samples))
+        }
+
+        print("\n== warm search over HTTP: \(memories) memories in one partition, hashing embedder, \(queries) queries")
+        let storage = try BenchMachine.tempDir()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let port = try RawHTTP.freePort()
+        let server = try BenchMachine.spawn(bin.appendingPathComponent("memory-local"), port: port, storage: storage)
+        defer { server.terminate(); server.waitUntilExit() }
+        var client: RawHTTP?
+        for _ in 0..<5000 where client == nil {
+            if let c = try? RawHTTP(port: port), (try? c.request("GET", "/", body: nil)) != nil { client = c } else { usleep(2000) }
+        }
+        guard let http = client else { throw ValidationError("memory-local did not start") }
+
+        let vocabulary = ["coffee", "tea", "flight", "window", "aisle", "meeting", "morning", "evening", "python", "swift",
+                          "allergy", "peanut", "project", "deadline", "ticket", "printer", "router", "budget", "invoice",
+                          "holiday", "lisbon", "berlin", "tokyo", "nurse", "teacher", "garden", "bicycle", "piano", "chess"]
+        var rng = SplitMix(seed: 42)
+        let seedStart = Date()
+        var added = 0
+        while added < memories {
+            let n = min(200, memories - added)
+            var messages: [String] = []
+            for i in 0..<n {
+                let words = (0..<8).map { _ in vocabulary[Int(rng.next() % UInt64(vocabulary.count))] }
+                messages.append(#"{"role":"user","content":"fact \#(added + i): \#(words.joined(separator: " "))"}"#)
+            }
+            let body = #"{"messages":[\#(messages.joined(separator: ","))],"user_id":"bench-user","infer":false}"#
+            let (status, text) = try http.request("POST", "/api/v3/memories/add/", body: body)
+            guard status == 200 else { throw ValidationError("seeding failed: \(status) \(text.prefix(300))") }
+            added += n
+        }
+        print(String(format: "seeded %d memories in %.1f s", added, Date().timeIntervalSince(seedStart)))
+
+        let queryTexts = (0..<50).map { i in
+            "\(vocabulary[i % vocabulary.count]) \(vocabulary[(i * 7 + 3) % vocabulary.count])"
+        }
+        func search(_ q: String) throws -> Int {
+            let (status, _) = try http.request("POST", "/api/v3/memories/search/",
+                                               body: #"{"query":"\#(q)","filters":{"user_id":"bench-user"},"top_k":10}"#)
+            return status
+        }
+        for q in queryTexts { guard try search(q) == 200 else { throw ValidationError("search failed") } }  // warm-up
+        var samples: [Double] = []
+        for i in 0..<queries {
+            let t = DispatchTime.now().uptimeNanoseconds
+            let status = try search(queryTexts[i % queryTexts.count])
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+            guard status == 200 else { throw ValidationError("search answered \(status)") }
+        }
+        print(BenchMachine.summary("search (top 10)", samples))
+    }
+}
+
+/// Machine description, process spawning and percentile summaries for the HTTP benchmark.
+enum BenchMachine {
+    static func describe() -> String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (nproc), \(cpu)"
+    }
+
+    static func tempDir() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("agentmemory-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func spawn(_ exe: URL, port: Int, storage: URL) throws -> Process {
+        let p = Process()
+        p.executableURL = exe
+        p.environment = ["PATH": "/usr/bin:/bin", "FUNCTIONS_CUSTOMHANDLER_PORT": String(port), "MEMORY_STORAGE": storage.path,
+                         "MEMORY_EMBEDDER": "hash", "MEMORY_LOG_LEVEL": "warning", "MEMORY_LOCAL_COMPACT_SECONDS": "0"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    static func summary(_ label: String, _ samples: [Double]) -> String {
+        let s = samples.sorted()
+        func pct(_ p: Double) -> Double { s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))] }
+        return String(format: "%@ n=%d  median %.2f ms  p90 %.2f ms  p99 %.2f ms  min %.2f ms  max %.2f ms",
+                      label, s.count, pct(0.5), pct(0.9), pct(0.99), s.first ?? 0, s.last ?? 0)
+    }
+}
+
+/// Deterministic random numbers for the benchmark corpus.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A minimal blocking HTTP/1.1 client over one keep-alive loopback connection, so the benchmark measures the
+/// handler, not a client library.
+final class RawHTTP {
+    let fd: Int32
+    var buffer: [UInt8] = []
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ValidationError("socket() failed") }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard r == 0 else { close(fd); throw ValidationError("connect failed") }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends one request and reads the whole response (Content-Length framed). Returns status and body text.
+    func request(_ method: String, _ path: String, body: String?) throws -> (Int, String) {
+        let payload = Array((body ?? "").utf8)
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n"
+        if body != nil { head += "Content-Type: application/json\r\nContent-Length: \(payload.count)\r\n" }
+        head += "\r\n"
+        let bytes = Array(head.utf8) + payload
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw ValidationError("send failed") }
+            sent += n
+        }
+        let separator: [UInt8] = [13, 10, 13, 10]
+        var headerEnd: Int?
+        while headerEnd == nil {
+            headerEnd = find(separator)
+            if headerEnd == nil { try fill() }
+        }
+        let headerText = String(decoding: buffer[..<headerEnd!], as: UTF8.self)
+        let lines = headerText.split(separator: "\r\n")
+        let status = lines.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        let length = lines.dropFirst().compactMap { line -> Int? in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
+            return Int(parts[1].trimmingCharacters(in: .whitespaces))
+        }.first ?? 0
+        let start = headerEnd! + 4
+        while buffer.count < start + length { try fill() }
+        let text = String(decoding: buffer[start..<(start + length)], as: UTF8.self)
+        buffer.removeFirst(start + length)
+        return (status, text)
+    }
+
+    private func find(_ needle: [UInt8]) -> Int? {
+        guard buffer.count >= needle.count else { return nil }
+        for i in 0...(buffer.count - needle.count) where buffer[i] == needle[0] && Array(buffer[i..<(i + needle.count)]) == needle {
+            return i
+        }
+        return nil
+    }
+
+    private func fill() throws {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { throw ValidationError("connection closed") }
+        buffer.append(contentsOf: chunk[0..<n])
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Assembles deployable Azure Functions custom-handler apps into dist/ (docs/functions.md):
+#
+#   dist/split/memory-search/   host.json, memory-search, search/function.json
+#   dist/split/memory-add/      host.json, memory-add, add/function.json
+#   dist/split/memory-compact/  host.json, memory-compact, compact/function.json, compact-now/function.json
+#   dist/single/agentmemory/    host.json, memory-local, memory/function.json, compact/function.json
+#   dist/*.zip                  one zip per app (zip deploy / `az functionapp deployment source config-zip`)
+#
+# Binaries are release builds with --static-swift-stdlib, so a Functions Linux host needs no Swift runtime
+# (only glibc, libstdc++ and, for the HTTP model clients, libcurl4). After packaging, every binary is checked:
+# `ldd` must list no libswift*/libFoundation* library, and it must answer GET / when started with an empty
+# environment and no Swift toolchain on PATH or LD_LIBRARY_PATH.
+#
+# Usage: scripts/package-functions.sh [--skip-build] [--no-check]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SKIP_BUILD=0
+CHECK=1
+for arg in "$@"; do
+  case "$arg" in
+    --skip-build) SKIP_BUILD=1 ;;
+    --no-check) CHECK=0 ;;
+    *) echo "usage: $0 [--skip-build] [--no-check]" >&2; exit 2 ;;
+  esac
+done
+
+PRODUCTS=(memory-search memory-add memory-compact memory-local)
+BUILD_FLAGS=(-c release --static-swift-stdlib)
+if [[ $SKIP_BUILD == 0 ]]; then
+  for p in "${PRODUCTS[@]}"; do
+    echo "==> swift build ${BUILD_FLAGS[*]} --product $p"
+    swift build "${BUILD_FLAGS[@]}" --product "$p"
+  done
+fi
+BIN=$(swift build "${BUILD_FLAGS[@]}" --show-bin-path)
+
+DIST=dist
+rm -rf "$DIST"
+mkdir -p "$DIST/split" "$DIST/single"
+
+# host.json with the executable name substituted.
+host_json() { sed "s/\"defaultExecutablePath\": \"[^\"]*\"/\"defaultExecutablePath\": \"$1\"/" host.json > "$2/host.json"; }
+
+# app <dir> <executable> <function>...
+app() {
+  local dir=$1 exe=$2; shift 2
+  mkdir -p "$dir"
+  host_json "$exe" "$dir"
+  install -m 0755 "$BIN/$exe" "$dir/$exe"
+  strip "$dir/$exe" 2>/dev/null || true
+  for f in "$@"; do
+    mkdir -p "$dir/$f"
+    cp "functions/$f/function.json" "$dir/$f/function.json"
+  done
+  (cd "$dir" && zip -qr "../../$(basename "$dir").zip" .)
+  echo "packaged $dir ($(du -sh "$dir/$exe" | cut -f1) binary) -> $DIST/$(basename "$dir").zip"
+}
+
+app "$DIST/split/memory-search" memory-search search
+app "$DIST/split/memory-add" memory-add add
+app "$DIST/split/memory-compact" memory-compact compact compact-now
+app "$DIST/single/agentmemory" memory-local memory compact
+
+[[ $CHECK == 1 ]] || exit 0
+
+echo "==> checking packaged binaries run without a Swift toolchain"
+fail=0
+for exe in $DIST/split/*/memory-* $DIST/single/agentmemory/memory-local; do
+  if ldd "$exe" | grep -E 'libswift|libFoundation|libdispatch|libBlocksRuntime' ; then
+    echo "FAIL: $exe links Swift runtime libraries dynamically" >&2; fail=1; continue
+  fi
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  storage=$(mktemp -d)
+  env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH= FUNCTIONS_CUSTOMHANDLER_PORT="$port" MEMORY_STORAGE="$storage" \
+      MEMORY_EMBEDDER=hash "$exe" > "$storage/out.log" 2>&1 &
+  pid=$!
+  ok=0
+  for _ in $(seq 1 400); do
+    if curl -sf "http://127.0.0.1:$port/" > "$storage/ready.json" 2>/dev/null; then ok=1; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.025
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if [[ $ok == 1 ]] && grep -q '"status":"ok"' "$storage/ready.json"; then
+    echo "ok: $exe answered GET / ($(cat "$storage/ready.json"))"
+  else
+    echo "FAIL: $exe did not answer GET /; its output:" >&2; cat "$storage/out.log" >&2; fail=1
+  fi
+  rm -rf "$storage"
+done
+exit $fail
