@@ -4,21 +4,21 @@ import Foundation
 /// ``BlobStore``.
 ///
 /// - `/some/folder` or `file:/some/folder`: a durable ``FileBlobStore`` on that folder;
-/// - `file-nosync:/some/folder`: the same without fsync (tests only: power loss could lose acknowledged writes).
-///
-/// Other backends (Azure) add their scheme here.
+/// - `file-nosync:/some/folder`: the same without fsync (tests only: power loss could lose acknowledged writes);
+/// - `azure:[container@]<connection string or account URL>`: an ``AzureBlobStore`` (see ``AzureBlobStoreLocation``).
 public enum BlobStoreLocation {
     public enum Error: Swift.Error, CustomStringConvertible {
         case unsupported(String)
         public var description: String {
             switch self {
             case .unsupported(let s):
-                return "unsupported storage location '\(s)': use a folder path, file:/path or file-nosync:/path"
+                return "unsupported storage location '\(s)': use a folder path, file:/path, file-nosync:/path or azure:[container@]<connection string or account URL>"
             }
         }
     }
 
     public static func open(_ location: String) throws -> any BlobStore {
+        if location.hasPrefix(AzureBlobStoreLocation.scheme) { return try AzureBlobStoreLocation.open(location) }
         if location.hasPrefix("file-nosync:") {
             return FileBlobStore(root: URL(fileURLWithPath: folder(String(location.dropFirst("file-nosync:".count)))),
                                  durable: false)
