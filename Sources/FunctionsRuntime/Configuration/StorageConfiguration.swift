@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MemoryStorage
 
 /// Where memories are stored, from `MEMORY_STORAGE` + `MEMORY_CONTAINER`.
@@ -46,8 +47,7 @@ public enum StorageConfiguration: Sendable, Equatable {
         }
     }
 
-    /// Opens the blob store. The hook for backends: the folder backend is the storage engine's `FileBlobStore`;
-    /// the Azure cases are wired to `AzureBlobStore.make(...)` when that backend is part of the build.
+    /// Opens the blob store: the storage engine's `FileBlobStore` for a folder, `AzureBlobStore` otherwise.
     public func makeBlobStore() async throws -> any BlobStore {
         switch self {
         case .folder(let path, let container):
@@ -59,10 +59,29 @@ public enum StorageConfiguration: Sendable, Equatable {
                     problem: "cannot create the storage folder \(root.path): \(error.localizedDescription); point it at a writable folder")
             }
             return FileBlobStore(root: root, durable: true)
-        case .azureConnectionString, .azureAccountURL:
-            throw ConfigurationError(setting: "MEMORY_STORAGE",
-                problem: "the Azure Blob backend is not available in this build; use a folder path")
+        case .azureConnectionString(let setting, let container):
+            return try await Self.openAzure(setting, container: container)
+        case .azureAccountURL(let url, let container):
+            return try await Self.openAzure(url.absoluteString, container: container)
         }
+    }
+
+    /// Opens the Azure backend and checks at once that the container exists (created if missing) and that the
+    /// credentials may read and write it, so a bad setting stops the handler with a message saying what to fix.
+    static func openAzure(_ setting: String, container: String) async throws -> any BlobStore {
+        let logger = Logger(label: "memory.storage.azure")
+        let store: AzureBlobStore
+        do {
+            store = try AzureBlobStore.make(setting: setting, container: container, logger: logger)
+        } catch {
+            throw ConfigurationError(setting: "MEMORY_STORAGE", problem: "\(error)")
+        }
+        do {
+            try await store.verifyAccess(requireWrite: true)
+        } catch {
+            throw ConfigurationError(setting: "MEMORY_STORAGE", problem: "\(error)")
+        }
+        return store
     }
 
     static func isValidContainer(_ s: String) -> Bool {
