@@ -57,14 +57,16 @@ struct QuantizedVectors: Sendable {
     /// Bytes one full scan reads (codes and scales).
     var scanBytes: Int { codes.count + scales.count * 4 }
 
-    /// Scans at least this many code bytes before splitting a scan across cores.
-    static let parallelScanBytes = 1 << 20
+    /// Scans at least this many code bytes before splitting a scan across cores (below it, on a busy 2-core
+    /// machine, the split measured no faster).
+    static let parallelScanBytes = 1 << 23
 
     /// The `limit` rows with the highest approximate similarity to `query` among `selection`.
     ///
     /// Large scans are split into contiguous row ranges, one per core, each keeping its own best `limit`,
     /// then merged (the union of the parts' best contains the overall best).
-    func approximateTop(_ query: QuantizedQuery, limit: Int, selection: RowSelection) -> [ScoredRow] {
+    func approximateTop(_ query: QuantizedQuery, limit: Int, selection: RowSelection,
+                        parallelThreshold: Int = parallelScanBytes) -> [ScoredRow] {
         guard limit > 0, count > 0 else { return [] }
         let scanned: Int
         switch selection {
@@ -73,7 +75,7 @@ struct QuantizedVectors: Sendable {
         case .rows(let set): scanned = set.cardinality
         }
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let parts = scanned * dimension >= Self.parallelScanBytes && cores > 1 && count >= 128 ? min(cores, 8) : 1
+        let parts = scanned * dimension >= parallelThreshold && cores > 1 && count >= 128 ? min(cores, 8) : 1
         if parts == 1 {
             return scan(query, limit: limit, selection: selection, rows: 0..<count).sortedDescending()
         }
