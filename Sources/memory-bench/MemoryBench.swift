@@ -12,6 +12,7 @@ struct MemoryBench: AsyncParsableCommand {
             // HTTPBench.swift.
             HTTPBench.self,
             EmbedBench.self,
+            SearchBench.self,
         ]
     )
 }

@@ -20,6 +20,23 @@ struct RetrievalCacheAndFormatTests {
         #expect(next.search(SearchQuery(text: "beta", vector: [0, 1], topK: 1)).first?.memory.text == "beta")
     }
 
+    @Test("concurrent requests for one revision share a single build; an older revision does not evict a newer")
+    func cacheSharing() async {
+        let cache = SearchIndexCache(capacity: 4)
+        let memories = (0..<2000).map { RetrievalFixtures.memory($0, text: "memory number \($0)", vector: [1, Float($0)]) }
+        let state = RetrievalFixtures.state(memories, revision: 5)
+        let indexes = await withTaskGroup(of: PartitionSearchIndex.self) { group in
+            for _ in 0..<8 { group.addTask { await cache.index(for: state) } }
+            return await group.reduce(into: [PartitionSearchIndex]()) { $0.append($1) }
+        }
+        #expect(indexes.count == 8 && indexes.allSatisfy { $0 === indexes[0] })
+        #expect(await cache.builds == 1)
+        let older = await cache.index(for: RetrievalFixtures.state(memories, revision: 4))
+        #expect(older.revision == 4)
+        #expect(await cache.index(for: state) === indexes[0])
+        #expect(await cache.builds == 2)
+    }
+
     @Test("the cache evicts the least recently used partition beyond its capacity")
     func cacheEviction() async {
         let cache = SearchIndexCache(capacity: 2)

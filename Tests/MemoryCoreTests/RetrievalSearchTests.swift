@@ -32,6 +32,24 @@ struct RetrievalSearchTests {
         #expect(recall >= 0.999, "recall@10 on \(kind) data = \(recall)")
     }
 
+    @Test("the parallel scan returns exactly the sequential scan's candidates, filtered or not")
+    func parallelScan() {
+        var rng = SeededGenerator(seed: 12)
+        let vectors = (0..<1000).map { _ in RetrievalFixtures.randomVector(48, &rng) }
+        let q = QuantizedVectors(vectors: vectors, dimension: 48)
+        var set = RowSet(count: 1000, filled: false)
+        for row in stride(from: 3, to: 1000, by: 7) { set[row] = true }
+        for selection in [RowSelection.all, .rows(set)] {
+            let query = QuantizedQuery(RetrievalFixtures.randomVector(48, &rng))!
+            let sequential = q.approximateTop(query, limit: 50, selection: selection, parallelThreshold: .max)
+            let parallel = q.approximateTop(query, limit: 50, selection: selection, parallelThreshold: 0)
+            #expect(sequential.count == 50)
+            #expect(sequential.map(\.row) == parallel.map(\.row))
+            #expect(sequential.map(\.score) == parallel.map(\.score))
+            if case .rows(let s) = selection { #expect(parallel.allSatisfy { s[$0.row] }) }
+        }
+    }
+
     @Test("vector scores are exact cosines and the ranking is by them")
     func exactScores() {
         var rng = SeededGenerator(seed: 3)

@@ -39,8 +39,13 @@ struct RowSet: Sendable, Equatable {
 
     /// Calls `body` with each member in increasing order.
     func forEach(_ body: (Int) -> Void) {
-        for (w, word) in words.enumerated() {
-            var bits = word
+        forEach(wordsFrom: 0, to: words.count, body)
+    }
+
+    /// Calls `body` with each member in bitmap words `from..<to` (rows `64·from ..< 64·to`), in order.
+    func forEach(wordsFrom from: Int, to: Int, _ body: (Int) -> Void) {
+        for w in max(0, from)..<min(words.count, to) {
+            var bits = words[w]
             while bits != 0 {
                 body(w << 6 | bits.trailingZeroBitCount)
                 bits &= bits - 1

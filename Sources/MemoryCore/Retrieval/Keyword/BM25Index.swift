@@ -25,26 +25,46 @@ public struct BM25Index: Sendable, Equatable {
     public init(documents: [(id: UUID, text: String)]) {
         var lengths: [UInt32] = []
         lengths.reserveCapacity(documents.count)
-        var byTerm: [String: [(UInt32, UInt32)]] = [:]
+        var ids: [String: Int] = [:]
+        var vocabulary: [String] = []
+        var postings: [[(row: UInt32, tf: UInt32)]] = []
         var total: UInt64 = 0
         for (row, doc) in documents.enumerated() {
             let terms = TextTokenizer.terms(doc.text)
             lengths.append(UInt32(clamping: terms.count))
             total += UInt64(terms.count)
-            var counts: [String: UInt32] = [:]
-            for t in terms { counts[t, default: 0] += 1 }
-            for (t, c) in counts { byTerm[t, default: []].append((UInt32(row), c)) }
+            var termIds: [Int] = []
+            termIds.reserveCapacity(terms.count)
+            for t in terms {
+                if let id = ids[t] {
+                    termIds.append(id)
+                } else {
+                    ids[t] = vocabulary.count
+                    termIds.append(vocabulary.count)
+                    vocabulary.append(t)
+                    postings.append([])
+                }
+            }
+            termIds.sort()
+            var i = 0
+            while i < termIds.count {
+                var j = i + 1
+                while j < termIds.count, termIds[j] == termIds[i] { j += 1 }
+                postings[termIds[i]].append((UInt32(row), UInt32(j - i)))
+                i = j
+            }
         }
-        let sortedTerms = byTerm.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let order = vocabulary.indices.sorted { vocabulary[$0].utf8.lexicographicallyPrecedes(vocabulary[$1].utf8) }
         var starts: [UInt32] = [0]
+        starts.reserveCapacity(order.count + 1)
         var rows: [UInt32] = []
         var freqs: [UInt32] = []
-        for t in sortedTerms {
-            for (r, f) in byTerm[t]! { rows.append(r); freqs.append(f) }
+        for id in order {
+            for p in postings[id] { rows.append(p.row); freqs.append(p.tf) }
             starts.append(UInt32(rows.count))
         }
         self.init(documentIds: documents.map(\.id), documentLengths: lengths, totalLength: total,
-                  terms: sortedTerms, postingStarts: starts, postingRows: rows, postingFrequencies: freqs)
+                  terms: order.map { vocabulary[$0] }, postingStarts: starts, postingRows: rows, postingFrequencies: freqs)
     }
 
     init(documentIds: [UUID], documentLengths: [UInt32], totalLength: UInt64, terms: [String],

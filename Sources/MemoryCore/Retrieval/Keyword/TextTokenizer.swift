@@ -24,7 +24,8 @@ public enum TextTokenizer {
 
     /// Normalised, lower-cased tokens before stop-word removal and stemming.
     static func rawTokens(_ text: String) -> [String] {
-        let normalised = text.precomposedStringWithCompatibilityMapping.lowercased()
+        // ASCII is already NFKC; skipping Foundation's normalisation there makes indexing several times faster.
+        let normalised = text.utf8.allSatisfy { $0 < 0x80 } ? text.lowercased() : text.precomposedStringWithCompatibilityMapping.lowercased()
         var tokens: [String] = []
         var current = String.UnicodeScalarView()
         var pendingApostrophe = false

@@ -2,9 +2,13 @@ import MemoryStorage
 
 /// Keeps the search indexes of the most recently searched partitions, so a search only pays for building an
 /// index when its partition changed (its revision moved) or it fell out of the cache.
+///
+/// Builds run outside the actor (a detached task per build), so a large partition being indexed never holds
+/// up lookups for other partitions, and concurrent searches of the same revision share one build.
 public actor SearchIndexCache {
     private struct Entry {
-        var index: PartitionSearchIndex
+        var revision: UInt64
+        var build: Task<PartitionSearchIndex, Never>
         var lastUse: UInt64
     }
 
@@ -19,20 +23,24 @@ public actor SearchIndexCache {
     }
 
     /// The index for `state`, built now if the cached one is missing or from another revision.
-    public func index(for state: PartitionState) -> PartitionSearchIndex {
+    public func index(for state: PartitionState) async -> PartitionSearchIndex {
         clock &+= 1
-        if var entry = entries[state.key], entry.index.revision == state.revision {
+        if var entry = entries[state.key], entry.revision == state.revision {
             entry.lastUse = clock
             entries[state.key] = entry
-            return entry.index
+            return await entry.build.value
         }
-        let index = PartitionSearchIndex(state: state)
+        let build = Task.detached(priority: .userInitiated) { PartitionSearchIndex(state: state) }
         builds += 1
-        entries[state.key] = Entry(index: index, lastUse: clock)
+        if let cached = entries[state.key], cached.revision > state.revision {
+            // A reader holding an older state: serve it without evicting the newer index.
+            return await build.value
+        }
+        entries[state.key] = Entry(revision: state.revision, build: build, lastUse: clock)
         while entries.count > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
             entries[oldest] = nil
         }
-        return index
+        return await build.value
     }
 
     /// Drops a partition's index (e.g. after it was erased).

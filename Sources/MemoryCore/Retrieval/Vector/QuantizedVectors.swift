@@ -1,3 +1,5 @@
+import Foundation
+
 /// A partition's embeddings in two contiguous buffers: int8 codes for the scan and float32 copies for exact
 /// rescoring.
 ///
@@ -24,16 +26,26 @@ struct QuantizedVectors: Sendable {
         var floats = [Float](repeating: 0, count: vectors.count * dimension)
         var scales = [Float](repeating: 0, count: vectors.count)
         var has = [Bool](repeating: false, count: vectors.count)
-        for (row, v) in vectors.enumerated() where v.count == dimension && dimension > 0 {
-            let maxAbs = v.reduce(Float(0)) { max($0, abs($1)) }
-            guard maxAbs > 0, v.allSatisfy({ $0.isFinite }) else { continue }
-            has[row] = true
-            scales[row] = maxAbs / 127
-            let inv = 127 / maxAbs
-            let base = row * dimension
-            for i in 0..<dimension {
-                codes[base + i] = UInt8(Int(Float(v[i] * inv).rounded()).clamped(-127, 127) + 128)
-                floats[base + i] = v[i]
+        codes.withUnsafeMutableBufferPointer { codeBuffer in
+            floats.withUnsafeMutableBufferPointer { floatBuffer in
+                for (row, v) in vectors.enumerated() where v.count == dimension && dimension > 0 {
+                    var maxAbs: Float = 0
+                    var finite = true
+                    for x in v {
+                        finite = finite && x.isFinite
+                        maxAbs = Swift.max(maxAbs, abs(x))
+                    }
+                    guard finite, maxAbs > 0 else { continue }
+                    has[row] = true
+                    scales[row] = maxAbs / 127
+                    let inv = 127 / maxAbs
+                    let base = row * dimension
+                    for i in 0..<dimension {
+                        // |x · inv| ≤ 127, so the rounded value is in range.
+                        codeBuffer[base + i] = UInt8(truncatingIfNeeded: Int32((v[i] * inv).rounded()) &+ 128)
+                        floatBuffer[base + i] = v[i]
+                    }
+                }
             }
         }
         self.codes = codes
@@ -45,10 +57,43 @@ struct QuantizedVectors: Sendable {
     /// Bytes one full scan reads (codes and scales).
     var scanBytes: Int { codes.count + scales.count * 4 }
 
+    /// Scans at least this many code bytes before splitting a scan across cores (below it, on a busy 2-core
+    /// machine, the split measured no faster).
+    static let parallelScanBytes = 1 << 23
+
     /// The `limit` rows with the highest approximate similarity to `query` among `selection`.
-    func approximateTop(_ query: QuantizedQuery, limit: Int, selection: RowSelection) -> [ScoredRow] {
-        var top = TopCandidates(capacity: limit)
+    ///
+    /// Large scans are split into contiguous row ranges, one per core, each keeping its own best `limit`,
+    /// then merged (the union of the parts' best contains the overall best).
+    func approximateTop(_ query: QuantizedQuery, limit: Int, selection: RowSelection,
+                        parallelThreshold: Int = parallelScanBytes) -> [ScoredRow] {
         guard limit > 0, count > 0 else { return [] }
+        let scanned: Int
+        switch selection {
+        case .none: return []
+        case .all: scanned = count
+        case .rows(let set): scanned = set.cardinality
+        }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let parts = scanned * dimension >= parallelThreshold && cores > 1 && count >= 128 ? min(cores, 8) : 1
+        if parts == 1 {
+            return scan(query, limit: limit, selection: selection, rows: 0..<count).sortedDescending()
+        }
+        // Part boundaries on multiples of 64 so each part owns whole bitmap words.
+        let chunk = ((count + parts - 1) / parts + 63) / 64 * 64
+        let collected = ScanPartResults()
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let lo = min(count, p * chunk), hi = min(count, (p + 1) * chunk)
+            collected.add(scan(query, limit: limit, selection: selection, rows: lo..<hi).sortedDescending())
+        }
+        var merged = TopCandidates(capacity: limit)
+        for c in collected.all() { merged.insert(row: c.row, score: c.score) }
+        return merged.sortedDescending()
+    }
+
+    /// Scans the selected rows of `rows` (whose bounds are multiples of 64, or `count`).
+    private func scan(_ query: QuantizedQuery, limit: Int, selection: RowSelection, rows: Range<Int>) -> TopCandidates {
+        var top = TopCandidates(capacity: limit)
         let d = dimension
         let correction = 128 &* query.sum
         codes.withUnsafeBufferPointer { codeBuffer in
@@ -56,23 +101,24 @@ struct QuantizedVectors: Sendable {
                 scales.withUnsafeBufferPointer { scaleBuffer in
                     guard let codeBase = codeBuffer.baseAddress, let q = queryBuffer.baseAddress,
                           let s = scaleBuffer.baseAddress else { return }
-                    let score = { (row: Int) -> Float in
-                        Float(Self.dot(codeBase + row * d, q, d) &- correction) * s[row]
-                    }
                     switch selection {
                     case .none:
                         return
                     case .all:
-                        for row in 0..<count where s[row] > 0 { top.insert(row: row, score: score(row)) }
+                        for row in rows where s[row] > 0 {
+                            top.insert(row: row, score: Float(Self.dot(codeBase + row * d, q, d) &- correction) * s[row])
+                        }
                     case .rows(let set):
-                        set.forEach { row in
-                            if s[row] > 0 { top.insert(row: row, score: score(row)) }
+                        set.forEach(wordsFrom: rows.lowerBound >> 6, to: (rows.upperBound + 63) >> 6) { row in
+                            if s[row] > 0 {
+                                top.insert(row: row, score: Float(Self.dot(codeBase + row * d, q, d) &- correction) * s[row])
+                            }
                         }
                     }
                 }
             }
         }
-        return top.sortedDescending()
+        return top
     }
 
     /// Exact dot product of row `row` with a float query of this dimension.
@@ -146,6 +192,25 @@ struct QuantizedQuery: Sendable {
         self.codes = codes
         self.sum = codes.reduce(Int32(0)) { $0 &+ Int32($1) }
         self.scale = maxAbs / 127
+    }
+}
+
+/// The parts of a parallel scan hand their candidates in here. `@unchecked Sendable`: `lock` guards `rows`,
+/// the only mutable state.
+private final class ScanPartResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var rows: [ScoredRow] = []
+
+    func add(_ part: [ScoredRow]) {
+        lock.lock()
+        rows.append(contentsOf: part)
+        lock.unlock()
+    }
+
+    func all() -> [ScoredRow] {
+        lock.lock()
+        defer { lock.unlock() }
+        return rows
     }
 }
 
