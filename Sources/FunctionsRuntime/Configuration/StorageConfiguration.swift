@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MemoryStorage
 
 /// Where memories are stored, from `MEMORY_STORAGE` + `MEMORY_CONTAINER`.
@@ -48,7 +49,7 @@ public enum StorageConfiguration: Sendable, Equatable {
 
     /// Opens the blob store. The hook for backends: the folder backend is the storage engine's `FileBlobStore`;
     /// the Azure cases are wired to `AzureBlobStore.make(...)` when that backend is part of the build.
-    public func makeBlobStore() async throws -> any BlobStore {
+    public func makeBlobStore(logger: Logger = Logger(label: "memory.storage.azure")) async throws -> any BlobStore {
         switch self {
         case .folder(let path, let container):
             let root = URL(fileURLWithPath: path).appendingPathComponent(container, isDirectory: true)
@@ -59,10 +60,28 @@ public enum StorageConfiguration: Sendable, Equatable {
                     problem: "cannot create the storage folder \(root.path): \(error.localizedDescription); point it at a writable folder")
             }
             return FileBlobStore(root: root, durable: true)
-        case .azureConnectionString, .azureAccountURL:
-            throw ConfigurationError(setting: "MEMORY_STORAGE",
-                problem: "the Azure Blob backend is not available in this build; use a folder path")
+        case .azureConnectionString(let setting, let container):
+            return try await Self.openAzure(setting, container: container, logger: logger)
+        case .azureAccountURL(let url, let container):
+            return try await Self.openAzure(url.absoluteString, container: container, logger: logger)
         }
+    }
+
+    /// Builds the Azure store and checks at startup that the container exists (creating it if missing) and can be
+    /// listed, written and deleted in; any failure says what to fix (docs/azure-blob.md).
+    private static func openAzure(_ setting: String, container: String, logger: Logger) async throws -> any BlobStore {
+        let store: AzureBlobStore
+        do {
+            store = try AzureBlobStore.make(setting: setting, container: container, logger: logger)
+        } catch let error as AzureSettingsError {
+            throw ConfigurationError(setting: "MEMORY_STORAGE", problem: error.description)
+        }
+        do {
+            try await store.verifyAccess()
+        } catch {
+            throw ConfigurationError(setting: "MEMORY_STORAGE", problem: "\(error)")
+        }
+        return store
     }
 
     static func isValidContainer(_ s: String) -> Bool {
