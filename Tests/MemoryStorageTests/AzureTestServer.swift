@@ -49,7 +49,18 @@ final class AzureTestServer {
         self.stdin = stdin
     }
 
+    /// Set by ``keepStdinOpen()``: the server outlives this object.
+    private var detached = false
+
+    /// Lets the server run for the rest of the test process: returns a duplicate of its stdin's write end that is
+    /// never closed, so the server exits only when the test process does.
+    func keepStdinOpen() -> Int32 {
+        detached = true
+        return dup(stdin.fileHandleForWriting.fileDescriptor)
+    }
+
     deinit {
+        if detached { return }
         try? stdin.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
         process.waitUntilExit()

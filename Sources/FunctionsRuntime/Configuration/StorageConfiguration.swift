@@ -48,7 +48,7 @@ public enum StorageConfiguration: Sendable, Equatable {
     }
 
     /// Opens the blob store: the storage engine's `FileBlobStore` for a folder, `AzureBlobStore` otherwise.
-    public func makeBlobStore() async throws -> any BlobStore {
+    public func makeBlobStore(logger: Logger = Logger(label: "memory.storage.azure")) async throws -> any BlobStore {
         switch self {
         case .folder(let path, let container):
             let root = URL(fileURLWithPath: path).appendingPathComponent(container, isDirectory: true)
@@ -60,24 +60,23 @@ public enum StorageConfiguration: Sendable, Equatable {
             }
             return FileBlobStore(root: root, durable: true)
         case .azureConnectionString(let setting, let container):
-            return try await Self.openAzure(setting, container: container)
+            return try await Self.openAzure(setting, container: container, logger: logger)
         case .azureAccountURL(let url, let container):
-            return try await Self.openAzure(url.absoluteString, container: container)
+            return try await Self.openAzure(url.absoluteString, container: container, logger: logger)
         }
     }
 
-    /// Opens the Azure backend and checks at once that the container exists (created if missing) and that the
-    /// credentials may read and write it, so a bad setting stops the handler with a message saying what to fix.
-    static func openAzure(_ setting: String, container: String) async throws -> any BlobStore {
-        let logger = Logger(label: "memory.storage.azure")
+    /// Builds the Azure store and checks at startup that the container exists (creating it if missing) and can be
+    /// listed, written and deleted in; any failure says what to fix (docs/azure-blob.md).
+    private static func openAzure(_ setting: String, container: String, logger: Logger) async throws -> any BlobStore {
         let store: AzureBlobStore
         do {
             store = try AzureBlobStore.make(setting: setting, container: container, logger: logger)
-        } catch {
-            throw ConfigurationError(setting: "MEMORY_STORAGE", problem: "\(error)")
+        } catch let error as AzureSettingsError {
+            throw ConfigurationError(setting: "MEMORY_STORAGE", problem: error.description)
         }
         do {
-            try await store.verifyAccess(requireWrite: true)
+            try await store.verifyAccess()
         } catch {
             throw ConfigurationError(setting: "MEMORY_STORAGE", problem: "\(error)")
         }

@@ -429,6 +429,14 @@ public struct AzureAccessError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         var fix: String
         switch underlying {
+        case .permissionDenied(_, let code, _) where code == "AuthenticationFailed"
+            || code == "InvalidAuthenticationInfo" || code == "NoAuthenticationInformation":
+            fix = "storage account '\(account)' rejected the \(credentialKind) (\(code)). "
+            switch credentialKind {
+            case "SAS": fix += "Issue a new SAS (it may have expired) and check the host clock."
+            case "managed identity": fix += "Check that the function app's identity is enabled."
+            default: fix += "Check that the account key is current (keys may have been rotated) and the host clock."
+            }
         case .permissionDenied(_, let code, _):
             fix = "the \(credentialKind) for storage account '\(account)' lacks permission (\(code)). "
             switch credentialKind {

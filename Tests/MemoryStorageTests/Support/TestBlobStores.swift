@@ -16,6 +16,11 @@ struct TestBackend: Sendable {
 /// are set) is added as a case here, and every engine and process test runs against it.
 enum TestBlobStores {
     static func make(durable: Bool = false) throws -> TestBackend {
+        if ProcessInfo.processInfo.environment["MEMORY_TEST_BLOB"] == "azure" { return try AzureTestBackend.make() }
+        return try fileBackend(durable: durable)
+    }
+
+    static func fileBackend(durable: Bool = false) throws -> TestBackend {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("agentmemory-storage-tests")
             .appendingPathComponent(UUID().uuidString)
@@ -26,7 +31,7 @@ enum TestBlobStores {
 
     /// A fresh file store (tests of FileBlobStore itself).
     static func fileStore(durable: Bool = false) throws -> (FileBlobStore, URL) {
-        let b = try make(durable: durable)
+        let b = try fileBackend(durable: durable)
         return (FileBlobStore(root: b.folder!, durable: durable), b.folder!)
     }
 }
