@@ -14,6 +14,9 @@ swift build --build-tests
 echo "== swift test"
 swift test --skip-build
 
+echo "== swift test: the storage engine's suites again, on the Azure Blob backend (against Tests/blob-server)"
+MEMORY_TEST_BLOB=azure swift test --skip-build --filter MemoryStorageTests
+
 echo "== python suites"
 export MEMORY_LOCAL_BIN="$PWD/.build/debug/memory-local"
 export MEM0_TELEMETRY=false
