@@ -32,6 +32,19 @@ extension MemoryServiceError {
                     .unavailable, code: "storage_unavailable",
                     detail: "storage failed for partition \(partition): \(underlying)", retryAfter: 2)
             }
+        case let e as InferError:
+            switch e {
+            case .model(_, let underlying):
+                var mapped = from(underlying, tenant: tenant)
+                mapped.detail = "\(e.description); nothing was written"
+                return mapped
+            case .malformedAnswer:
+                return MemoryServiceError(.upstream, code: "model_malformed_answer",
+                                          detail: "\(e.description); nothing was written, retry or send infer=false")
+            case .promptMissing:
+                return MemoryServiceError(.unavailable, code: "infer_prompt_missing",
+                                          detail: "\(e.description); the deployment is incomplete, redeploy the package")
+            }
         case let e as BlobStoreError:
             return MemoryServiceError(.unavailable, code: "storage_unavailable",
                                       detail: "storage failed for tenant \(tenant): \(e)", retryAfter: 2)

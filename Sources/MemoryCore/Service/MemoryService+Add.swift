@@ -106,11 +106,4 @@ extension MemoryService {
         }
         return s
     }
-
-    /// `infer: true` with a chat model. Until the infer pipeline is wired, behaves as without one.
-    func addInferred(_ request: AddRequest, key: PartitionKey, chat: any ChatModel, idempotencyKey: String?,
-                     _ context: RequestContext) async throws -> JSONValue {
-        throw MemoryServiceError(.unavailable, code: "infer_not_available",
-                                 detail: "the infer pipeline is not wired in this build; send infer=false")
-    }
 }

@@ -92,6 +92,18 @@ extension MemoryService {
                 ]
                 if let r = hit.breakdown.recency { breakdown["recency"] = .number(r) }
                 item["score_breakdown"] = .object(breakdown)
+                if let e = hit.explanation {
+                    var x: [String: JSONValue] = [
+                        "bm25_raw": .number(e.bm25Raw), "bm25_ideal": .number(e.bm25Ideal),
+                        "matched_terms": .array(e.matchedTerms.map { .string($0) }),
+                        "sources": .array(e.sources.map { .string($0) }),
+                        "score_before_recency": .number(e.scoreBeforeRecency),
+                        "recency_factor": .number(e.recencyFactor), "age_seconds": .number(e.ageSeconds),
+                    ]
+                    if let c = e.cosine { x["cosine"] = .number(c) }
+                    if let c = e.approximateCosine { x["approximate_cosine"] = .number(c) }
+                    item["explanation"] = .object(x)
+                }
                 results.append(.object(item))
             }
             var answer: [String: JSONValue] = ["results": .array(results)]

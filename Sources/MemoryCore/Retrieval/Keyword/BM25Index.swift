@@ -1,0 +1,140 @@
+import Foundation
+
+/// BM25 (k1 = 1.2, b = 0.75) over memory texts, with postings laid out as flat arrays so they serialise
+/// directly into a snapshot section (byte layout in `docs/retrieval.md`).
+///
+/// Documents are addressed by their position (`row`) in the list the index was built from; ``documentIds``
+/// maps rows back to memory ids.
+public struct BM25Index: Sendable, Equatable {
+    public static let k1 = 1.2
+    public static let b = 0.75
+
+    /// Memory id of each row.
+    public let documentIds: [UUID]
+    /// Number of terms in each row's text.
+    let documentLengths: [UInt32]
+    let totalLength: UInt64
+    /// Terms in ascending UTF-8 byte order; a term's postings are `postingStarts[t]..<postingStarts[t+1]`.
+    let terms: [String]
+    let termIndex: [String: Int]
+    let postingStarts: [UInt32]
+    let postingRows: [UInt32]
+    let postingFrequencies: [UInt32]
+
+    /// Indexes `documents` (id and text per row).
+    public init(documents: [(id: UUID, text: String)]) {
+        var lengths: [UInt32] = []
+        lengths.reserveCapacity(documents.count)
+        var byTerm: [String: [(UInt32, UInt32)]] = [:]
+        var total: UInt64 = 0
+        for (row, doc) in documents.enumerated() {
+            let terms = TextTokenizer.terms(doc.text)
+            lengths.append(UInt32(clamping: terms.count))
+            total += UInt64(terms.count)
+            var counts: [String: UInt32] = [:]
+            for t in terms { counts[t, default: 0] += 1 }
+            for (t, c) in counts { byTerm[t, default: []].append((UInt32(row), c)) }
+        }
+        let sortedTerms = byTerm.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        var starts: [UInt32] = [0]
+        var rows: [UInt32] = []
+        var freqs: [UInt32] = []
+        for t in sortedTerms {
+            for (r, f) in byTerm[t]! { rows.append(r); freqs.append(f) }
+            starts.append(UInt32(rows.count))
+        }
+        self.init(documentIds: documents.map(\.id), documentLengths: lengths, totalLength: total,
+                  terms: sortedTerms, postingStarts: starts, postingRows: rows, postingFrequencies: freqs)
+    }
+
+    init(documentIds: [UUID], documentLengths: [UInt32], totalLength: UInt64, terms: [String],
+         postingStarts: [UInt32], postingRows: [UInt32], postingFrequencies: [UInt32]) {
+        self.documentIds = documentIds
+        self.documentLengths = documentLengths
+        self.totalLength = totalLength
+        self.terms = terms
+        self.termIndex = Dictionary(uniqueKeysWithValues: terms.enumerated().map { ($1, $0) })
+        self.postingStarts = postingStarts
+        self.postingRows = postingRows
+        self.postingFrequencies = postingFrequencies
+    }
+
+    public static func == (l: BM25Index, r: BM25Index) -> Bool {
+        l.documentIds == r.documentIds && l.documentLengths == r.documentLengths && l.terms == r.terms
+            && l.postingStarts == r.postingStarts && l.postingRows == r.postingRows
+            && l.postingFrequencies == r.postingFrequencies
+    }
+
+    public var documentCount: Int { documentIds.count }
+
+    /// Inverse document frequency, Lucene's always-positive form: ln(1 + (N − df + 0.5) / (df + 0.5)).
+    public func idf(documentFrequency df: Int) -> Double {
+        let n = Double(documentCount)
+        return log(1 + (n - Double(df) + 0.5) / (Double(df) + 0.5))
+    }
+
+    /// The BM25 scores of a query (already tokenised) over the rows `allowed` accepts.
+    public func scores(queryTerms: [String], allowed: (Int) -> Bool) -> BM25Scores {
+        let distinct = Array(Set(queryTerms)).sorted()
+        let n = documentCount
+        guard n > 0, !distinct.isEmpty else { return BM25Scores(rows: [], dense: [], ideal: 0) }
+        let avgdl = max(Double(totalLength) / Double(n), 1)
+        var ideal = 0.0
+        var dense: [Double] = []
+        var touched = false
+        for term in distinct {
+            guard let t = termIndex[term] else {
+                ideal += idf(documentFrequency: 0)
+                continue
+            }
+            let start = Int(postingStarts[t]), end = Int(postingStarts[t + 1])
+            let w = idf(documentFrequency: end - start)
+            ideal += w
+            if !touched { dense = [Double](repeating: 0, count: n); touched = true }
+            for p in start..<end {
+                let row = Int(postingRows[p])
+                guard allowed(row) else { continue }
+                let tf = Double(postingFrequencies[p])
+                let norm = Self.k1 * (1 - Self.b + Self.b * Double(documentLengths[row]) / avgdl)
+                dense[row] += w * tf * (Self.k1 + 1) / (tf + norm)
+            }
+        }
+        let rows = touched ? dense.indices.filter { dense[$0] > 0 } : []
+        return BM25Scores(rows: rows, dense: dense, ideal: ideal)
+    }
+
+    /// The query terms (distinct, sorted) that row `row` contains — for explanations.
+    public func matchedTerms(row: Int, queryTerms: [String]) -> [String] {
+        Array(Set(queryTerms)).sorted().filter { term in
+            guard let t = termIndex[term] else { return false }
+            var lo = Int(postingStarts[t]), hi = Int(postingStarts[t + 1])
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if Int(postingRows[mid]) < row { lo = mid + 1 } else { hi = mid }
+            }
+            return lo < Int(postingStarts[t + 1]) && Int(postingRows[lo]) == row
+        }
+    }
+}
+
+/// BM25 scores of one query: the rows with any query term (ascending) and their raw scores, plus the
+/// query's ideal score Σ idf(t) over its distinct terms (what an average-length memory containing each term
+/// once scores), used to map raw scores into [0, 1].
+public struct BM25Scores: Sendable {
+    public let rows: [Int]
+    let dense: [Double]
+    public let ideal: Double
+
+    /// Raw BM25 score of `row` (0 when it matches no query term).
+    public func score(_ row: Int) -> Double {
+        row < dense.count ? dense[row] : 0
+    }
+
+    /// Raw scores of ``rows``, in the same order.
+    public var scores: [Double] { rows.map(score) }
+
+    /// A raw score mapped into [0, 1]: min(1, raw / ideal).
+    public func normalized(_ raw: Double) -> Double {
+        ideal > 0 ? min(1, raw / ideal) : 0
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@testable import ModelClients
+
+/// Runs `Tests/model-server/scripted_openai_server.py` on loopback for one test, scripts its answers and
+/// reads back what it received. Stopped by `stop()` (and on deinit as a safety net).
+final class ScriptedModelServer {
+    let port: Int
+    private let process: Process
+
+    /// Base URL of the server, e.g. `http://127.0.0.1:41234`.
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    init() throws {
+        let script = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("model-server/scripted_openai_server.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, "--port", "0"]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let port = Int(text) else {
+            process.terminate()
+            throw ScriptedServerError.startFailed(output: text)
+        }
+        self.port = port
+    }
+
+    deinit { stop() }
+
+    /// Stops the server: SIGTERM, then SIGKILL if it has not exited within 10 s.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// Appends `responses` to the answer queue; `expect` (if given) replaces the request checks.
+    func script(expect: [String: Any]? = nil, _ responses: [[String: Any]]) async throws {
+        var body: [String: Any] = ["responses": responses]
+        if let expect { body["expect"] = expect }
+        _ = try await admin("POST", "/_admin/script", body: body)
+    }
+
+    /// What the server received so far.
+    func recorded() async throws -> Recorded {
+        let object = try await admin("GET", "/_admin/requests", body: nil)
+        return Recorded(
+            requests: (object["requests"] as? [[String: Any]]) ?? [],
+            violations: (object["violations"] as? [String]) ?? [],
+            remaining: (object["remaining"] as? Int) ?? -1)
+    }
+
+    struct Recorded {
+        var requests: [[String: Any]]
+        var violations: [String]
+        /// Scripted responses not used yet.
+        var remaining: Int
+
+        func body(_ i: Int) -> [String: Any] { (requests[i]["body"] as? [String: Any]) ?? [:] }
+        func headers(_ i: Int) -> [String: String] { (requests[i]["headers"] as? [String: String]) ?? [:] }
+        func query(_ i: Int) -> [String: String] { (requests[i]["query"] as? [String: String]) ?? [:] }
+        func path(_ i: Int) -> String { (requests[i]["path"] as? String) ?? "" }
+    }
+
+    private func admin(_ method: String, _ path: String, body: [String: Any]?) async throws -> [String: Any] {
+        var request = URLRequest(url: baseURL.appendingPathComponent(path), timeoutInterval: 30)
+        request.httpMethod = method
+        if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+}
+
+enum ScriptedServerError: Error { case startFailed(output: String) }
+
+/// Records the waits a ``RetryPolicy`` asks for instead of sleeping.
+actor SleepRecorder {
+    private(set) var waits: [TimeInterval] = []
+    func record(_ seconds: TimeInterval) { waits.append(seconds) }
+
+    /// A fast policy whose sleeps are recorded here.
+    nonisolated func policy(maxAttempts: Int = 4, maxTotalWait: TimeInterval = 30) -> RetryPolicy {
+        RetryPolicy(maxAttempts: maxAttempts, initialBackoff: 0.5, maxBackoff: 8, maxTotalWait: maxTotalWait,
+                    sleep: { [self] seconds in await self.record(seconds) }, random: { 0.5 })
+    }
+}
+
+/// Chat answers in the shape of the server's `chat` script entries.
+func chatEntry(_ content: String?, finishReason: String = "stop", refusal: String? = nil,
+               prompt: Int = 11, completion: Int = 7) -> [String: Any] {
+    var chat: [String: Any] = ["finish_reason": finishReason,
+                               "usage": ["prompt_tokens": prompt, "completion_tokens": completion]]
+    chat["content"] = content ?? NSNull()
+    chat["refusal"] = refusal ?? NSNull()
+    return ["chat": chat]
+}

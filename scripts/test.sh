@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command (README.md "Run the tests"): installs what it needs, builds, and runs every suite:
+# Swift unit, in-process HTTP and process tests, then the Python suites (Microsoft's azure-storage-blob SDK
+# against the Blob test server, the official mem0ai SDK against a running handler).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh --python
+./scripts/fetch-minilm.sh
+
+echo "== swift build (debug, with tests)"
+swift build --build-tests
+
+echo "== swift test"
+swift test --skip-build
+
+echo "== python suites"
+export MEMORY_LOCAL_BIN="$PWD/.build/debug/memory-local"
+export MEM0_TELEMETRY=false
+.venv/bin/python -m pytest -q Tests/blob-server Tests/sdk
