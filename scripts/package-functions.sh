@@ -27,7 +27,8 @@ for arg in "$@"; do
 done
 
 PRODUCTS=(memory-search memory-add memory-compact memory-local)
-BUILD_FLAGS=(-c release --static-swift-stdlib)
+# A separate scratch path, so a release build never waits on (or blocks) the debug build in .build.
+BUILD_FLAGS=(-c release --static-swift-stdlib --scratch-path .build-release)
 if [[ $SKIP_BUILD == 0 ]]; then
   for p in "${PRODUCTS[@]}"; do
     echo "==> swift build ${BUILD_FLAGS[*]} --product $p"

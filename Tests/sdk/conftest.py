@@ -1,6 +1,6 @@
 """Starts `memory-local` the way a developer runs it, for the mem0ai SDK tests.
 
-The executable is `$AGENTMEMORY_BIN` if set, else `.build/debug/memory-local` from the repository root.
+The executable is `$MEMORY_LOCAL_BIN` (or `$AGENTMEMORY_BIN`) if set, else `.build/debug/memory-local` from the repository root.
 """
 import hashlib
 import json
@@ -23,7 +23,7 @@ OTHER_KEY = "sdk-other-tenant-key"
 
 
 def _binary() -> str:
-    path = os.environ.get("AGENTMEMORY_BIN") or str(ROOT / ".build" / "debug" / "memory-local")
+    path = os.environ.get("MEMORY_LOCAL_BIN") or os.environ.get("AGENTMEMORY_BIN") or str(ROOT / ".build" / "debug" / "memory-local")
     if not os.access(path, os.X_OK):
         pytest.fail(f"{path} is not built: run `swift build` first (or set AGENTMEMORY_BIN)")
     return path
