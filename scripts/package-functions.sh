@@ -37,6 +37,9 @@ if [[ $SKIP_BUILD == 0 ]]; then
 fi
 BIN=$(swift build "${BUILD_FLAGS[@]}" --show-bin-path)
 
+MODEL_DIR=models/all-MiniLM-L6-v2
+./scripts/fetch-minilm.sh "$MODEL_DIR"
+
 DIST=dist
 rm -rf "$DIST"
 mkdir -p "$DIST/split" "$DIST/single"
@@ -51,6 +54,12 @@ app() {
   host_json "$exe" "$dir"
   install -m 0755 "$BIN/$exe" "$dir/$exe"
   strip "$dir/$exe" 2>/dev/null || true
+  # The embedded default embedder reads ./models/all-MiniLM-L6-v2 relative to the app root (the handler's
+  # working directory); the compaction app never embeds.
+  if [[ $exe != memory-compact ]]; then
+    mkdir -p "$dir/models"
+    cp -r "$MODEL_DIR" "$dir/models/"
+  fi
   for f in "$@"; do
     mkdir -p "$dir/$f"
     cp "functions/$f/function.json" "$dir/$f/function.json"

@@ -21,3 +21,10 @@ echo "== python suites"
 export MEMORY_LOCAL_BIN="$PWD/.build/debug/memory-local"
 export MEM0_TELEMETRY=false
 .venv/bin/python -m pytest -q Tests/blob-server Tests/sdk
+
+echo "== python: the mem0ai SDK suite again, with the service on the Azure Blob backend (connection string)"
+AGENTMEMORY_SDK_BACKEND=azure .venv/bin/python -m pytest -q Tests/sdk
+
+echo "== packaging: release binaries with --static-swift-stdlib, each started with no Swift toolchain around"
+./scripts/package-functions.sh
+

@@ -39,14 +39,34 @@ def _sha(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
 @pytest.fixture(scope="session")
-def server():
+def blob_storage():
+    """The `MEMORY_STORAGE` value for the handler: a temporary folder, or (with
+    `AGENTMEMORY_SDK_BACKEND=azure`) a connection string to the Blob-protocol test server started here."""
+    if os.environ.get("AGENTMEMORY_SDK_BACKEND", "folder") != "azure":
+        yield tempfile.mkdtemp(prefix="agentmemory-sdk-")
+        return
+    server = ROOT / "Tests" / "blob-server" / "blob_server.py"
+    proc = subprocess.Popen(["python3", str(server), "--port", "0", "--exit-on-stdin-eof"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    port = int(proc.stdout.readline().strip())
+    yield (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
+           f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;")
+    proc.stdin.close()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(blob_storage):
     port = _free_port()
     storage = tempfile.mkdtemp(prefix="agentmemory-sdk-")
     env = {
         "PATH": "/usr/bin:/bin",
         "FUNCTIONS_CUSTOMHANDLER_PORT": str(port),
-        "MEMORY_STORAGE": storage,
+        "MEMORY_STORAGE": blob_storage,
         "MEMORY_EMBEDDER": "hash",
         "MEMORY_API_KEYS": f"sdk:write:{_sha(WRITE_KEY)};sdk:read:{_sha(READ_KEY)};other:write:{_sha(OTHER_KEY)}",
     }
