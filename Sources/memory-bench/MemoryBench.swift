@@ -10,6 +10,7 @@ struct MemoryBench: AsyncParsableCommand {
         subcommands: [
             // Each suite lives in its own file: StorageBench.swift, EmbedBench.swift, SearchBench.swift,
             // HTTPBench.swift.
+            StorageBench.self,
         ]
     )
 }
