@@ -59,9 +59,11 @@ public enum SnapshotCodec {
     public static let version: UInt16 = 1
     static let headerSize = 16
     static let tableEntrySize = 32
+    /// Records per chunk in the `recordChunks` section (chunks decode in parallel).
+    static let recordsPerChunk = 4096
 
     public enum Kind: UInt32 {
-        case meta = 1, vectors = 2, records = 3, history = 4, idempotency = 5, idIndex = 6, strings = 7
+        case meta = 1, vectors = 2, records = 3, history = 4, idempotency = 5, idIndex = 6, strings = 7, recordChunks = 8
     }
 
     // MARK: Encoding
@@ -85,12 +87,21 @@ public enum SnapshotCodec {
 
         var table = StringTable()
         var rec = BinaryWriter(capacity: s.memories.count * 128)
-        for m in s.memories { rec.record(m, &table) }
+        var chunkStarts: [Int] = []
+        for (i, m) in s.memories.enumerated() {
+            if i % recordsPerChunk == 0 { chunkStarts.append(rec.count) }
+            rec.record(m, &table)
+        }
         var strings = BinaryWriter()
         strings.varint(table.strings.count)
         for str in table.strings { strings.vstring(str) }
         sections.append(SnapshotSection(kind: Kind.strings.rawValue, data: strings.buffer))
         sections.append(SnapshotSection(kind: Kind.records.rawValue, data: rec.buffer))
+        var chunks = BinaryWriter()
+        chunks.u32(UInt32(recordsPerChunk))
+        chunks.u32(UInt32(chunkStarts.count))
+        for o in chunkStarts { chunks.u64(UInt64(o)) }
+        sections.append(SnapshotSection(kind: Kind.recordChunks.rawValue, data: chunks.buffer))
 
         var hist = BinaryWriter(capacity: s.history.count * 48)
         let liveIndex = Dictionary(uniqueKeysWithValues: s.memories.enumerated().map { ($1.id, $0) })
@@ -256,22 +267,8 @@ public enum SnapshotCodec {
             var table: [String] = []
             table.reserveCapacity(sn)
             for _ in 0..<sn { table.append(try sr.vstring()) }
-            var memories: [StoredMemory] = []
-            memories.reserveCapacity(n)
-            var rec = BinaryReader(bytes, range: known[.records]!)
-            try bytes.withUnsafeBytes { raw in
-                let base = raw.baseAddress! + vr.lowerBound
-                for i in 0..<n {
-                    var m = try rec.record(table)
-                    let scale = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-                    let row = (base + n * 4 + i * dim).assumingMemoryBound(to: Int8.self)
-                    m.embedding = [Float](unsafeUninitializedCapacity: dim) { buf, c in
-                        for j in 0..<dim { buf[j] = Float(row[j]) * scale }
-                        c = dim
-                    }
-                    memories.append(m)
-                }
-            }
+            let memories = try decodeRecords(bytes, records: known[.records]!, chunks: known[.recordChunks],
+                                             vectors: vr, count: n, dim: dim, table: table)
 
             var hr = BinaryReader(bytes, range: known[.history]!)
             let hn = try hr.varintInt()
@@ -337,6 +334,90 @@ struct StringTable {
         index[s] = strings.count
         strings.append(s)
         return strings.count - 1
+    }
+}
+
+extension SnapshotCodec {
+    /// Decodes the records with their dequantised vectors, chunk by chunk on all cores when the
+    /// `recordChunks` section is present (sequentially otherwise).
+    static func decodeRecords(_ bytes: [UInt8], records: Range<Int>, chunks: Range<Int>?, vectors: Range<Int>,
+                              count n: Int, dim: Int, table: [String]) throws -> [StoredMemory] {
+        var parsedStarts: [Int] = [0]
+        var parsedPer = max(1, n)
+        if let chunks, n > 0 {
+            var r = BinaryReader(bytes, range: chunks)
+            let p = Int(try r.u32()), c = Int(try r.u32())
+            guard p > 0, c == (n + p - 1) / p, r.remaining == c * 8 else {
+                throw SnapshotFormatError(detail: "record chunk table does not match \(n) records")
+            }
+            parsedStarts = []
+            for _ in 0..<c {
+                let o = try r.u64()
+                guard o <= UInt64(records.count), o >= UInt64(parsedStarts.last ?? 0) else {
+                    throw SnapshotFormatError(detail: "record chunk offset \(o) out of order or range")
+                }
+                parsedStarts.append(Int(o))
+            }
+            parsedPer = p
+        }
+        let results = ChunkResults(count: parsedStarts.count)
+        let starts = parsedStarts, per = parsedPer
+        let decodeChunk: @Sendable (Int) -> Void = { c in
+            do {
+                let lower = records.lowerBound + starts[c]
+                let upper = c + 1 < starts.count ? records.lowerBound + starts[c + 1] : records.upperBound
+                var rec = BinaryReader(bytes, range: lower..<upper)
+                let first = c * per, last = min(n, first + per)
+                var local: [StoredMemory] = []
+                local.reserveCapacity(last - first)
+                try bytes.withUnsafeBytes { raw in
+                    let base = raw.baseAddress! + vectors.lowerBound
+                    for i in first..<last {
+                        var m = try rec.record(table)
+                        let scale = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                        let row = (base + n * 4 + i * dim).assumingMemoryBound(to: Int8.self)
+                        m.embedding = [Float](unsafeUninitializedCapacity: dim) { buf, k in
+                            for j in 0..<dim { buf[j] = Float(row[j]) * scale }
+                            k = dim
+                        }
+                        local.append(m)
+                    }
+                }
+                guard rec.isAtEnd else { throw BinaryDecodingError(offset: rec.offset, detail: "trailing bytes after record chunk \(c)") }
+                results.set(c, local)
+            } catch {
+                results.fail(error)
+            }
+        }
+        if starts.count > 1 {
+            DispatchQueue.concurrentPerform(iterations: starts.count, execute: decodeChunk)
+        } else if n > 0 {
+            decodeChunk(0)
+        }
+        return try results.joined()
+    }
+}
+
+/// Per-chunk results of a parallel decode.
+final class ChunkResults: @unchecked Sendable {
+    // `@unchecked`: `chunks` and `error` are only touched while holding `lock`.
+    private let lock = NSLock()
+    private var chunks: [[StoredMemory]]
+    private var error: Error?
+
+    init(count: Int) { chunks = Array(repeating: [], count: count) }
+
+    func set(_ i: Int, _ value: [StoredMemory]) { lock.lock(); chunks[i] = value; lock.unlock() }
+    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+
+    func joined() throws -> [StoredMemory] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let error { throw error }
+        var out: [StoredMemory] = []
+        out.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
+        for c in chunks { out.append(contentsOf: c) }
+        return out
     }
 }
 
