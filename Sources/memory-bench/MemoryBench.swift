@@ -13,6 +13,7 @@ struct MemoryBench: AsyncParsableCommand {
             HTTPBench.self,
             EmbedBench.self,
             SearchBench.self,
+            StorageBench.self,
         ]
     )
 }

@@ -125,6 +125,16 @@ import Testing
         #expect(back.history[s.memories[0].id]?.first?.newText == s.memories[0].text)
     }
 
+    @Test func largeSnapshotsDecodeChunkByChunkInOrder() throws {
+        var st = PartitionState(key: PartitionKey(tenant: "acme", owner: owner))
+        let ms = (0..<(SnapshotCodec.recordsPerChunk * 2 + 17)).map { Fixtures.memory("m\($0)", owner: owner) }
+        st.apply(LogBatch(operations: ms.map { .add($0) }))
+        let back = try SnapshotCodec.decode(SnapshotCodec.encode(SnapshotContents(state: st, space: Fixtures.space)), key: st.key)
+        #expect(back.memories.map(\.id) == ms.map(\.id))
+        #expect(back.memories.map(\.text) == ms.map(\.text))
+        #expect(back.memories.last?.embedding.count == 8)
+    }
+
     @Test func unknownSectionsAreSkippedAndKept() throws {
         var c = SnapshotContents(state: sampleState(), space: Fixtures.space)
         c.extraSections = [SnapshotSection(kind: 0x4D32_5342, data: Array("postings".utf8))]

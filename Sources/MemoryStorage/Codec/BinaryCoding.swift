@@ -170,3 +170,103 @@ struct BinaryReader {
         return out
     }
 }
+
+extension BinaryWriter {
+    /// Unsigned LEB128: 7 bits per byte, low bits first, high bit set on every byte but the last.
+    mutating func varint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            buffer.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        buffer.append(UInt8(v))
+    }
+
+    mutating func varint(_ v: Int) { varint(UInt64(v)) }
+
+    /// varint byte length + UTF-8.
+    mutating func vstring(_ s: String) {
+        var s = s
+        s.withUTF8 { p in
+            varint(p.count)
+            buffer.append(contentsOf: p)
+        }
+    }
+
+    /// The tagged JSON encoding with varint counts and lengths (snapshot records).
+    mutating func compactJSON(_ v: JSONValue) {
+        switch v {
+        case .null: u8(0)
+        case .bool(let b): u8(b ? 2 : 1)
+        case .number(let d): u8(3); f64(d)
+        case .string(let s): u8(4); vstring(s)
+        case .array(let a):
+            u8(5); varint(a.count)
+            for e in a { compactJSON(e) }
+        case .object(let o):
+            u8(6); varint(o.count)
+            for k in o.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                vstring(k)
+                compactJSON(o[k]!)
+            }
+        }
+    }
+}
+
+extension BinaryReader {
+    mutating func varint() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try u8()
+            guard shift < 64 else { throw BinaryDecodingError(offset: offset, detail: "varint too long") }
+            result |= UInt64(b & 0x7F) << shift
+            if b & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
+    mutating func varintInt() throws -> Int {
+        let v = try varint()
+        guard v <= UInt64(Int32.max) else { throw BinaryDecodingError(offset: offset, detail: "length \(v) too large") }
+        return Int(v)
+    }
+
+    mutating func vstring() throws -> String {
+        let n = try varintInt()
+        let b = try bytes(n)
+        guard let s = String(validating: b, as: UTF8.self) else {
+            throw BinaryDecodingError(offset: offset - n, detail: "invalid UTF-8 string")
+        }
+        return s
+    }
+
+    mutating func compactJSON(depth: Int = 0) throws -> JSONValue {
+        guard depth < 256 else { throw BinaryDecodingError(offset: offset, detail: "JSON nested too deeply") }
+        switch try u8() {
+        case 0: return .null
+        case 1: return .bool(false)
+        case 2: return .bool(true)
+        case 3: return .number(try f64())
+        case 4: return .string(try vstring())
+        case 5:
+            let n = try varintInt()
+            guard n <= remaining else { throw BinaryDecodingError(offset: offset, detail: "array count too large") }
+            var a: [JSONValue] = []
+            a.reserveCapacity(n)
+            for _ in 0..<n { a.append(try compactJSON(depth: depth + 1)) }
+            return .array(a)
+        case 6:
+            let n = try varintInt()
+            guard n <= remaining else { throw BinaryDecodingError(offset: offset, detail: "object count too large") }
+            var o: [String: JSONValue] = [:]
+            o.reserveCapacity(n)
+            for _ in 0..<n {
+                let k = try vstring()
+                o[k] = try compactJSON(depth: depth + 1)
+            }
+            return .object(o)
+        case let t: throw BinaryDecodingError(offset: offset - 1, detail: "unknown JSON tag \(t)")
+        }
+    }
+}

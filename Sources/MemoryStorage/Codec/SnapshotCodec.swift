@@ -59,9 +59,11 @@ public enum SnapshotCodec {
     public static let version: UInt16 = 1
     static let headerSize = 16
     static let tableEntrySize = 32
+    /// Records per chunk in the `recordChunks` section (chunks decode in parallel).
+    static let recordsPerChunk = 4096
 
     public enum Kind: UInt32 {
-        case meta = 1, vectors = 2, records = 3, history = 4, idempotency = 5, idIndex = 6
+        case meta = 1, vectors = 2, records = 3, history = 4, idempotency = 5, idIndex = 6, strings = 7, recordChunks = 8
     }
 
     // MARK: Encoding
@@ -83,33 +85,46 @@ public enum SnapshotCodec {
 
         sections.append(SnapshotSection(kind: Kind.vectors.rawValue, data: encodeVectors(s.memories, dim: dim)))
 
+        var table = StringTable()
         var rec = BinaryWriter(capacity: s.memories.count * 128)
-        for m in s.memories { rec.record(m) }
+        var chunkStarts: [Int] = []
+        for (i, m) in s.memories.enumerated() {
+            if i % recordsPerChunk == 0 { chunkStarts.append(rec.count) }
+            rec.record(m, &table)
+        }
+        var strings = BinaryWriter()
+        strings.varint(table.strings.count)
+        for str in table.strings { strings.vstring(str) }
+        sections.append(SnapshotSection(kind: Kind.strings.rawValue, data: strings.buffer))
         sections.append(SnapshotSection(kind: Kind.records.rawValue, data: rec.buffer))
+        var chunks = BinaryWriter()
+        chunks.u32(UInt32(recordsPerChunk))
+        chunks.u32(UInt32(chunkStarts.count))
+        for o in chunkStarts { chunks.u64(UInt64(o)) }
+        sections.append(SnapshotSection(kind: Kind.recordChunks.rawValue, data: chunks.buffer))
 
         var hist = BinaryWriter(capacity: s.history.count * 48)
         let liveIndex = Dictionary(uniqueKeysWithValues: s.memories.enumerated().map { ($1.id, $0) })
-        hist.u32(UInt32(s.history.count))
-        for id in s.history.keys.sorted(by: { $0.uuidString < $1.uuidString }) {
+        hist.varint(s.history.count)
+        // Live memories' histories first, in record order, then the others by id.
+        let liveIds = s.memories.map(\.id).filter { s.history[$0] != nil }
+        let deadIds = s.history.keys.filter { liveIndex[$0] == nil }.sorted { uuidPrecedes($0, $1) }
+        for id in liveIds + deadIds {
             let entries = s.history[id]!
-            if let i = liveIndex[id] {
-                hist.u32(UInt32(i))
-            } else {
-                hist.u32(UInt32.max)
-                hist.uuid(id)
-            }
-            hist.u32(UInt32(entries.count))
-            let current = liveIndex[id].map { s.memories[$0].text }
+            let live = liveIndex[id].map { s.memories[$0] }
+            if let i = liveIndex[id] { hist.varint(i + 1) } else { hist.varint(0); hist.uuid(id) }
+            hist.varint(entries.count)
             var previousNew: String? = nil
             for e in entries {
                 var flags: UInt8 = 0
                 if let o = e.oldText { flags |= (o == previousNew) ? 0x08 : 0x01 }
-                if let n = e.newText { flags |= (n == current) ? 0x04 : 0x02 }
+                if let n = e.newText { flags |= (n == live?.text) ? 0x04 : 0x02 }
+                if e.at == live?.createdAt { flags |= 0x10 }
                 hist.u8(e.event == .add ? 1 : e.event == .update ? 2 : 3)
                 hist.u8(flags)
-                if flags & 0x01 != 0 { hist.string(e.oldText!) }
-                if flags & 0x02 != 0 { hist.string(e.newText!) }
-                hist.date(e.at)
+                if flags & 0x01 != 0 { hist.vstring(e.oldText!) }
+                if flags & 0x02 != 0 { hist.vstring(e.newText!) }
+                if flags & 0x10 == 0 { hist.date(e.at) }
                 hist.uuid(e.eventId)
                 previousNew = e.newText
             }
@@ -233,7 +248,7 @@ public enum SnapshotCodec {
             guard actual == crc else { throw fail("section \(kind) checksum mismatch (stored \(crc), computed \(actual))") }
             if let k = Kind(rawValue: kind) { known[k] = r } else { extra.append(SnapshotSection(kind: kind, data: Array(bytes[r]))) }
         }
-        for k in [Kind.meta, .vectors, .records, .history, .idempotency] where known[k] == nil {
+        for k in [Kind.meta, .vectors, .strings, .records, .history, .idempotency] where known[k] == nil {
             throw fail("required section \(k) missing")
         }
         do {
@@ -246,36 +261,30 @@ public enum SnapshotCodec {
 
             let vr = known[.vectors]!
             guard vr.count == n * 4 + n * dim else { throw fail("vector section has \(vr.count) bytes, expected \(n * (4 + dim))") }
-            var memories: [StoredMemory] = []
-            memories.reserveCapacity(n)
-            var rec = BinaryReader(bytes, range: known[.records]!)
-            try bytes.withUnsafeBytes { raw in
-                let base = raw.baseAddress! + vr.lowerBound
-                for i in 0..<n {
-                    var m = try rec.record()
-                    let scale = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-                    let row = (base + n * 4 + i * dim).assumingMemoryBound(to: Int8.self)
-                    m.embedding = [Float](unsafeUninitializedCapacity: dim) { buf, c in
-                        for j in 0..<dim { buf[j] = Float(row[j]) * scale }
-                        c = dim
-                    }
-                    memories.append(m)
-                }
-            }
+            var sr = BinaryReader(bytes, range: known[.strings]!)
+            let sn = try sr.varintInt()
+            guard sn <= sr.remaining else { throw fail("string table count too large") }
+            var table: [String] = []
+            table.reserveCapacity(sn)
+            for _ in 0..<sn { table.append(try sr.vstring()) }
+            let memories = try decodeRecords(bytes, records: known[.records]!, chunks: known[.recordChunks],
+                                             vectors: vr, count: n, dim: dim, table: table)
 
             var hr = BinaryReader(bytes, range: known[.history]!)
-            let hn = Int(try hr.u32())
+            let hn = try hr.varintInt()
             var history: [UUID: [HistoryEntry]] = [:]
             history.reserveCapacity(hn)
             for _ in 0..<hn {
-                let idx = try hr.u32()
+                let idx = try hr.varintInt()
                 let id: UUID
-                if idx == UInt32.max { id = try hr.uuid() } else {
-                    guard Int(idx) < n else { throw fail("history refers to record \(idx) of \(n)") }
-                    id = memories[Int(idx)].id
+                var live: StoredMemory? = nil
+                if idx == 0 { id = try hr.uuid() } else {
+                    guard idx <= n else { throw fail("history refers to record \(idx - 1) of \(n)") }
+                    live = memories[idx - 1]
+                    id = live!.id
                 }
-                let current = idx == UInt32.max ? nil : memories[Int(idx)].text
-                let ec = Int(try hr.u32())
+                let ec = try hr.varintInt()
+                guard ec <= hr.remaining else { throw fail("history entry count too large") }
                 var entries: [HistoryEntry] = []
                 entries.reserveCapacity(ec)
                 var previousNew: String? = nil
@@ -283,9 +292,15 @@ public enum SnapshotCodec {
                     let ev = try hr.u8()
                     let flags = try hr.u8()
                     let event: HistoryEntry.Event = ev == 1 ? .add : ev == 2 ? .update : .delete
-                    let old: String? = flags & 0x01 != 0 ? try hr.string() : flags & 0x08 != 0 ? previousNew : nil
-                    let new: String? = flags & 0x02 != 0 ? try hr.string() : flags & 0x04 != 0 ? current : nil
-                    let at = try hr.date()
+                    let old: String? = flags & 0x01 != 0 ? try hr.vstring() : flags & 0x08 != 0 ? previousNew : nil
+                    let new: String? = flags & 0x02 != 0 ? try hr.vstring() : flags & 0x04 != 0 ? live?.text : nil
+                    let at: Date
+                    if flags & 0x10 != 0 {
+                        guard let created = live?.createdAt else { throw fail("history entry refers to a missing creation date") }
+                        at = created
+                    } else {
+                        at = try hr.date()
+                    }
                     let eventId = try hr.uuid()
                     entries.append(HistoryEntry(memoryId: id, event: event, oldText: old, newText: new, at: at, eventId: eventId))
                     previousNew = new
@@ -309,20 +324,124 @@ public enum SnapshotCodec {
     }
 }
 
+/// Strings that repeat across memories (scope ids, categories), stored once in the `strings` section.
+struct StringTable {
+    var strings: [String] = []
+    var index: [String: Int] = [:]
+
+    mutating func id(_ s: String) -> Int {
+        if let i = index[s] { return i }
+        index[s] = strings.count
+        strings.append(s)
+        return strings.count - 1
+    }
+}
+
+extension SnapshotCodec {
+    /// Decodes the records with their dequantised vectors, chunk by chunk on all cores when the
+    /// `recordChunks` section is present (sequentially otherwise).
+    static func decodeRecords(_ bytes: [UInt8], records: Range<Int>, chunks: Range<Int>?, vectors: Range<Int>,
+                              count n: Int, dim: Int, table: [String]) throws -> [StoredMemory] {
+        var parsedStarts: [Int] = [0]
+        var parsedPer = max(1, n)
+        if let chunks, n > 0 {
+            var r = BinaryReader(bytes, range: chunks)
+            let p = Int(try r.u32()), c = Int(try r.u32())
+            guard p > 0, c == (n + p - 1) / p, r.remaining == c * 8 else {
+                throw SnapshotFormatError(detail: "record chunk table does not match \(n) records")
+            }
+            parsedStarts = []
+            for _ in 0..<c {
+                let o = try r.u64()
+                guard o <= UInt64(records.count), o >= UInt64(parsedStarts.last ?? 0) else {
+                    throw SnapshotFormatError(detail: "record chunk offset \(o) out of order or range")
+                }
+                parsedStarts.append(Int(o))
+            }
+            parsedPer = p
+        }
+        let results = ChunkResults(count: parsedStarts.count)
+        let starts = parsedStarts, per = parsedPer
+        let decodeChunk: @Sendable (Int) -> Void = { c in
+            do {
+                let lower = records.lowerBound + starts[c]
+                let upper = c + 1 < starts.count ? records.lowerBound + starts[c + 1] : records.upperBound
+                var rec = BinaryReader(bytes, range: lower..<upper)
+                let first = c * per, last = min(n, first + per)
+                var local: [StoredMemory] = []
+                local.reserveCapacity(last - first)
+                try bytes.withUnsafeBytes { raw in
+                    let base = raw.baseAddress! + vectors.lowerBound
+                    for i in first..<last {
+                        var m = try rec.record(table)
+                        let scale = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                        let row = (base + n * 4 + i * dim).assumingMemoryBound(to: Int8.self)
+                        m.embedding = [Float](unsafeUninitializedCapacity: dim) { buf, k in
+                            for j in 0..<dim { buf[j] = Float(row[j]) * scale }
+                            k = dim
+                        }
+                        local.append(m)
+                    }
+                }
+                guard rec.isAtEnd else { throw BinaryDecodingError(offset: rec.offset, detail: "trailing bytes after record chunk \(c)") }
+                results.set(c, local)
+            } catch {
+                results.fail(error)
+            }
+        }
+        if starts.count > 1 {
+            DispatchQueue.concurrentPerform(iterations: starts.count, execute: decodeChunk)
+        } else if n > 0 {
+            decodeChunk(0)
+        }
+        return try results.joined()
+    }
+}
+
+/// Per-chunk results of a parallel decode.
+final class ChunkResults: @unchecked Sendable {
+    // `@unchecked`: `chunks` and `error` are only touched while holding `lock`.
+    private let lock = NSLock()
+    private var chunks: [[StoredMemory]]
+    private var error: Error?
+
+    init(count: Int) { chunks = Array(repeating: [], count: count) }
+
+    func set(_ i: Int, _ value: [StoredMemory]) { lock.lock(); chunks[i] = value; lock.unlock() }
+    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+
+    func joined() throws -> [StoredMemory] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let error { throw error }
+        var out: [StoredMemory] = []
+        out.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
+        for c in chunks { out.append(contentsOf: c) }
+        return out
+    }
+}
+
 extension BinaryWriter {
-    /// A memory without its embedding (snapshot records section). The MD5 hash is stored as 16 raw bytes when
-    /// it is 32 lower-case hex digits (flag 1), else as a string (flag 0).
-    mutating func record(_ m: StoredMemory) {
+    /// A memory without its embedding (snapshot records section; docs/snapshot-format.md §4).
+    mutating func record(_ m: StoredMemory, _ table: inout StringTable) {
         uuid(m.id)
-        string(m.text)
-        if let raw = hexBytes(m.hash) { u8(1); bytes(raw) } else { u8(0); string(m.hash) }
-        scopes(m.scopes)
-        json(m.metadata)
-        u32(UInt32(m.categories.count))
-        for c in m.categories { string(c) }
+        let hex = hexBytes(m.hash)
+        var flags: UInt8 = 0
+        if hex != nil { flags |= 0x01 }
+        if m.updatedAt != m.createdAt { flags |= 0x02 }
+        if m.expirationDate != nil { flags |= 0x04 }
+        u8(flags)
+        vstring(m.text)
+        if let hex { bytes(hex) } else { vstring(m.hash) }
+        for scope in [m.scopes.userId, m.scopes.agentId, m.scopes.appId, m.scopes.runId] {
+            varint(scope.map { table.id($0) + 1 } ?? 0)
+        }
+        compactJSON(m.metadata)
+        varint(m.categories.count)
+        for c in m.categories { varint(table.id(c)) }
         date(m.createdAt)
-        date(m.updatedAt)
-        if let e = m.expirationDate { u8(1); date(e) } else { u8(0) }
+        if m.updatedAt != m.createdAt { date(m.updatedAt) }
+        if let e = m.expirationDate { date(e) }
     }
 
     private func hexBytes(_ s: String) -> [UInt8]? {
@@ -346,30 +465,47 @@ extension BinaryWriter {
 }
 
 extension BinaryReader {
-    mutating func record() throws -> StoredMemory {
-        let id = try uuid()
-        let text = try string()
-        let hash: String
-        if try u8() == 1 {
-            let raw = try bytes(16)
-            let digits = Array("0123456789abcdef".utf8)
-            var s = [UInt8]()
-            s.reserveCapacity(32)
-            for b in raw { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 15)]) }
-            hash = String(decoding: s, as: UTF8.self)
-        } else {
-            hash = try string()
+    mutating func record(_ table: [String]) throws -> StoredMemory {
+        func lookup(_ i: Int) throws -> String {
+            guard i < table.count else { throw BinaryDecodingError(offset: offset, detail: "string index \(i) out of range") }
+            return table[i]
         }
-        let scopes = try scopes()
-        let metadata = try json()
-        let nc = Int(try u32())
+        let id = try uuid()
+        let flags = try u8()
+        let text = try vstring()
+        let hash: String
+        if flags & 0x01 != 0 {
+            let raw = try bytes(16)
+            hash = String(unsafeUninitializedCapacity: 32) { buf in
+                var k = 0
+                for b in raw {
+                    let hi = b >> 4, lo = b & 15
+                    buf[k] = hi < 10 ? 48 + hi : 87 + hi
+                    buf[k + 1] = lo < 10 ? 48 + lo : 87 + lo
+                    k += 2
+                }
+                return 32
+            }
+        } else {
+            hash = try vstring()
+        }
+        func scope() throws -> String? {
+            let v = try varintInt()
+            return v == 0 ? nil : try lookup(v - 1)
+        }
+        let user = try scope(), agent = try scope(), app = try scope(), run = try scope()
+        let metadata = try compactJSON()
+        let nc = try varintInt()
         guard nc <= remaining else { throw BinaryDecodingError(offset: offset, detail: "category count too large") }
         var cats: [String] = []
-        for _ in 0..<nc { cats.append(try string()) }
+        cats.reserveCapacity(nc)
+        for _ in 0..<nc { cats.append(try lookup(try varintInt())) }
         let created = try date()
-        let updated = try date()
-        let expiration: Date? = try u8() != 0 ? try date() : nil
-        return StoredMemory(id: id, text: text, hash: hash, scopes: scopes, metadata: metadata, categories: cats,
-                            createdAt: created, updatedAt: updated, expirationDate: expiration, embedding: [])
+        let updated = flags & 0x02 != 0 ? try date() : created
+        let expiration: Date? = flags & 0x04 != 0 ? try date() : nil
+        return StoredMemory(id: id, text: text, hash: hash,
+                            scopes: MemoryScopes(userId: user, agentId: agent, appId: app, runId: run),
+                            metadata: metadata, categories: cats, createdAt: created, updatedAt: updated,
+                            expirationDate: expiration, embedding: [])
     }
 }

@@ -261,10 +261,22 @@ public final class PartitionStore: Sendable {
     }
 
     /// The latest state: the cached one plus the log tail, or a fresh load when the snapshot changed.
+    ///
+    /// A blob named by the manifest that has vanished is normally a compaction that swapped the manifest and
+    /// collected the old blobs between our manifest read and our blob read (possible with a short grace
+    /// period): re-read the manifest and try again before reporting it.
     func current(_ key: PartitionKey) async throws -> CachedPartition {
-        let c = try await refresh(key, from: cache.get(key))
-        cache.put(key, c)
-        return c
+        var attempt = 0
+        while true {
+            do {
+                let c = try await refresh(key, from: cache.get(key))
+                cache.put(key, c)
+                return c
+            } catch let e as PartitionStoreError where e.isMissingBlob && attempt < 5 {
+                attempt += 1
+                logger.debug("blob vanished during refresh; re-reading the manifest", metadata: ["partition": "\(key)", "error": "\(e)"])
+            }
+        }
     }
 
     func refresh(_ key: PartitionKey, from cached: CachedPartition?) async throws -> CachedPartition {
@@ -324,6 +336,17 @@ public final class PartitionStore: Sendable {
         let content = try await storage(key, name) { try await self.blobs.get(name) }
         do { return try SnapshotCodec.decode(content.data, key: key) } catch let e as SnapshotFormatError {
             throw PartitionStoreError.corrupt(partition: key.description, blob: name, detail: e.detail)
+        }
+    }
+}
+
+extension PartitionStoreError {
+    /// A blob the manifest named was not found (it may have been collected after a manifest change).
+    var isMissingBlob: Bool {
+        switch self {
+        case .storage(_, .notFound): return true
+        case .corrupt(_, _, let detail): return detail.hasPrefix("log segment named by the manifest is missing")
+        default: return false
         }
     }
 }
