@@ -81,8 +81,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MemoryStorageTests", dependencies: ["MemoryStorage"]),
-        .testTarget(name: "ModelClientsTests", dependencies: ["ModelClients"]),
-        .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore"]),
+        // Test helpers shared by several test targets (the scripted OpenAI-compatible server).
+        .target(name: "TestSupport", dependencies: ["ModelClients"], path: "Tests/TestSupport"),
+        .testTarget(name: "ModelClientsTests", dependencies: ["ModelClients", "TestSupport"]),
+        .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore", "TestSupport"]),
         .testTarget(
             name: "FunctionsRuntimeTests",
             dependencies: [

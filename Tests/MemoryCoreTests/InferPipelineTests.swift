@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ModelClients
 import Testing
+import TestSupport
 @testable import MemoryCore
 
 /// The infer pipeline through the real chat client against the scripted OpenAI-compatible server.

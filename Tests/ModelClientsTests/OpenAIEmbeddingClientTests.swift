@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ModelClients
 
 /// The embedding client against the scripted OpenAI-compatible server on loopback.

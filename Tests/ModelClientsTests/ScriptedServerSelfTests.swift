@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 
 /// The scripted server's request checks really reject bad requests (so `violations == []` elsewhere means
 /// something).

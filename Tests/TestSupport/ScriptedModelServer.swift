@@ -4,17 +4,17 @@ import FoundationNetworking
 #endif
 import ModelClients
 
-/// (A copy of ModelClientsTests/ScriptedModelServer.swift: test targets cannot share files.)
+/// Shared by the ModelClients and MemoryCore tests.
 /// Runs `Tests/model-server/scripted_openai_server.py` on loopback for one test, scripts its answers and
 /// reads back what it received. Stopped by `stop()` (and on deinit as a safety net).
-final class ScriptedModelServer {
-    let port: Int
+public final class ScriptedModelServer {
+    public let port: Int
     private let process: Process
 
     /// Base URL of the server, e.g. `http://127.0.0.1:41234`.
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    init() throws {
+    public init() throws {
         let script = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("model-server/scripted_openai_server.py")
@@ -43,7 +43,7 @@ final class ScriptedModelServer {
     deinit { stop() }
 
     /// Stops the server: SIGTERM, then SIGKILL if it has not exited within 10 s.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(10)
@@ -55,14 +55,14 @@ final class ScriptedModelServer {
     }
 
     /// Appends `responses` to the answer queue; `expect` (if given) replaces the request checks.
-    func script(expect: [String: Any]? = nil, _ responses: [[String: Any]]) async throws {
+    public func script(expect: [String: Any]? = nil, _ responses: [[String: Any]]) async throws {
         var body: [String: Any] = ["responses": responses]
         if let expect { body["expect"] = expect }
         _ = try await admin("POST", "/_admin/script", body: body)
     }
 
     /// What the server received so far.
-    func recorded() async throws -> Recorded {
+    public func recorded() async throws -> Recorded {
         let object = try await admin("GET", "/_admin/requests", body: nil)
         return Recorded(
             requests: (object["requests"] as? [[String: Any]]) ?? [],
@@ -70,16 +70,16 @@ final class ScriptedModelServer {
             remaining: (object["remaining"] as? Int) ?? -1)
     }
 
-    struct Recorded {
-        var requests: [[String: Any]]
-        var violations: [String]
+    public struct Recorded {
+        public var requests: [[String: Any]]
+        public var violations: [String]
         /// Scripted responses not used yet.
-        var remaining: Int
+        public var remaining: Int
 
-        func body(_ i: Int) -> [String: Any] { (requests[i]["body"] as? [String: Any]) ?? [:] }
-        func headers(_ i: Int) -> [String: String] { (requests[i]["headers"] as? [String: String]) ?? [:] }
-        func query(_ i: Int) -> [String: String] { (requests[i]["query"] as? [String: String]) ?? [:] }
-        func path(_ i: Int) -> String { (requests[i]["path"] as? String) ?? "" }
+        public func body(_ i: Int) -> [String: Any] { (requests[i]["body"] as? [String: Any]) ?? [:] }
+        public func headers(_ i: Int) -> [String: String] { (requests[i]["headers"] as? [String: String]) ?? [:] }
+        public func query(_ i: Int) -> [String: String] { (requests[i]["query"] as? [String: String]) ?? [:] }
+        public func path(_ i: Int) -> String { (requests[i]["path"] as? String) ?? "" }
     }
 
     private func admin(_ method: String, _ path: String, body: [String: Any]?) async throws -> [String: Any] {
@@ -91,22 +91,23 @@ final class ScriptedModelServer {
     }
 }
 
-enum ScriptedServerError: Error { case startFailed(output: String) }
+public enum ScriptedServerError: Error { case startFailed(output: String) }
 
 /// Records the waits a ``RetryPolicy`` asks for instead of sleeping.
-actor SleepRecorder {
-    private(set) var waits: [TimeInterval] = []
-    func record(_ seconds: TimeInterval) { waits.append(seconds) }
+public actor SleepRecorder {
+    public init() {}
+    public private(set) var waits: [TimeInterval] = []
+    public func record(_ seconds: TimeInterval) { waits.append(seconds) }
 
     /// A fast policy whose sleeps are recorded here.
-    nonisolated func policy(maxAttempts: Int = 4, maxTotalWait: TimeInterval = 30) -> RetryPolicy {
+    public nonisolated func policy(maxAttempts: Int = 4, maxTotalWait: TimeInterval = 30) -> RetryPolicy {
         RetryPolicy(maxAttempts: maxAttempts, initialBackoff: 0.5, maxBackoff: 8, maxTotalWait: maxTotalWait,
                     sleep: { [self] seconds in await self.record(seconds) }, random: { 0.5 })
     }
 }
 
 /// Chat answers in the shape of the server's `chat` script entries.
-func chatEntry(_ content: String?, finishReason: String = "stop", refusal: String? = nil,
+public func chatEntry(_ content: String?, finishReason: String = "stop", refusal: String? = nil,
                prompt: Int = 11, completion: Int = 7) -> [String: Any] {
     var chat: [String: Any] = ["finish_reason": finishReason,
                                "usage": ["prompt_tokens": prompt, "completion_tokens": completion]]
