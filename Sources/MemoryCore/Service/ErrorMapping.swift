@@ -40,7 +40,7 @@ extension MemoryServiceError {
                 return mapped
             case .malformedAnswer:
                 return MemoryServiceError(.upstream, code: "model_malformed_answer",
-                                          detail: "\(e.description); nothing was written, retry or send infer=false")
+                                          detail: "\(e.description) (or send infer=false)")
             case .promptMissing:
                 return MemoryServiceError(.unavailable, code: "infer_prompt_missing",
                                           detail: "\(e.description); the deployment is incomplete, redeploy the package")
