@@ -4,6 +4,16 @@ import PackageDescription
 /// AgentMemory: a Mem0-compatible long-term memory service for AI agents, served as Azure Functions
 /// custom handlers. Layering (each target may import only those above it):
 ///   MemoryStorage, ModelClients  →  MemoryCore  →  FunctionsRuntime  →  executables
+/// The targets with hot numeric loops (snapshot dequantisation and checksums, the int8 vector scan, the MiniLM
+/// encoder) are compiled for `haswell` (x86-64-v3: AVX2, FMA, BMI2): it measured about twice as fast as the baseline
+/// SSE2 code, and every CPU Azure Functions runs on has it. The handlers check the CPU at startup
+/// (`CPUFeatureCheck`) and refuse to start with a clear message rather than die on an illegal instruction.
+#if arch(x86_64)
+let vectorKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let vectorKernelSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "AgentMemory",
     platforms: [.macOS(.v14)],
@@ -29,14 +39,16 @@ let package = Package(
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: vectorKernelSettings
         ),
         // Embedders and chat models: protocols, HTTP clients, the in-process MiniLM encoder.
         .target(
             name: "ModelClients",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: vectorKernelSettings
         ),
         // The memory service: records, scopes, filters, retrieval, add/search/... and the infer pipeline.
         .target(
@@ -48,7 +60,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Collections", package: "swift-collections"),
             ],
-            resources: [.copy("Prompts")]
+            resources: [.copy("Prompts")],
+            swiftSettings: vectorKernelSettings
         ),
         // HTTP: the Mem0-compatible routes, auth, and the Azure Functions custom-handler protocol.
         .target(

@@ -7,6 +7,8 @@ import Logging
 /// `--hash-key KEY` prints the SHA-256 to put in `MEMORY_API_KEYS` and exits.
 public enum HandlerMain {
     public static func run(role: HandlerRole, arguments: [String] = CommandLine.arguments) async {
+        let missingCPUFlags = CPUFeatureCheck.missingFlags()
+        if !missingCPUFlags.isEmpty { fail(role, CPUFeatureCheck.failureMessage(missing: missingCPUFlags)) }
         let args = Array(arguments.dropFirst())
         if let i = args.firstIndex(of: "--hash-key") {
             guard i + 1 < args.count else { fail(role, "--hash-key needs the key as its argument") }

@@ -129,8 +129,12 @@ public final class PartitionSearchIndex: Sendable {
                                         breakdown: ScoreBreakdown(semantic: semantic, bm25: k, recency: recency),
                                         explanation: explanation)))
         }
-        hits.sort { $0.hit.score > $1.hit.score || ($0.hit.score == $1.hit.score && $0.row < $1.row) }
-        return hits.prefix(topK).map(\.hit)
+        // Sort positions, not the (large) hits themselves: moving hits dominated small searches.
+        let order = hits.indices.sorted { a, b in
+            let x = hits[a], y = hits[b]
+            return x.hit.score > y.hit.score || (x.hit.score == y.hit.score && x.row < y.row)
+        }
+        return order.prefix(topK).map { hits[$0].hit }
     }
 }
 

@@ -57,9 +57,10 @@ struct QuantizedVectors: Sendable {
     /// Bytes one full scan reads (codes and scales).
     var scanBytes: Int { codes.count + scales.count * 4 }
 
-    /// Scans at least this many code bytes before splitting a scan across cores (below it, on a busy 2-core
-    /// machine, the split measured no faster).
-    static let parallelScanBytes = 1 << 23
+    /// Scans at least this many code bytes before splitting a scan across cores. Below about 1 MiB the cost
+    /// of waking the other cores (tens of microseconds) eats the gain; above it, on this 2-core machine, the
+    /// split measured 1.6× faster (10k × 384: 0.36 → 0.22 ms p50).
+    static let parallelScanBytes = 1 << 20
 
     /// The `limit` rows with the highest approximate similarity to `query` among `selection`.
     ///
@@ -131,23 +132,14 @@ struct QuantizedVectors: Sendable {
         }
     }
 
-    /// Σ u·q over `d` components, 16 lanes at a time (UInt8 → Int16 zero-extend, multiply, widen to Int32).
+    /// Σ u·q over `d` components. Written as a plain loop on purpose: LLVM's loop vectoriser turns this
+    /// widening multiply-accumulate into `vpmaddwd` (16-bit pairs multiplied and summed into 32-bit lanes),
+    /// which the hand-written `SIMD16` form did not get (measured 1.4× faster at 384-d on AVX2).
     @inline(__always)
     static func dot(_ row: UnsafePointer<UInt8>, _ q: UnsafePointer<Int16>, _ d: Int) -> Int32 {
-        var acc = SIMD16<Int32>()
-        var i = 0
-        let rr = UnsafeRawPointer(row), qr = UnsafeRawPointer(q)
-        while i + 16 <= d {
-            let r = rr.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
-            let qq = qr.loadUnaligned(fromByteOffset: i * 2, as: SIMD16<Int16>.self)
-            let w = SIMD16<Int16>(truncatingIfNeeded: SIMD16<UInt16>(truncatingIfNeeded: r))
-            acc &+= SIMD16<Int32>(truncatingIfNeeded: w &* qq)
-            i += 16
-        }
-        var sum = acc.wrappedSum()
-        while i < d {
+        var sum: Int32 = 0
+        for i in 0..<d {
             sum &+= Int32(row[i]) &* Int32(q[i])
-            i += 1
         }
         return sum
     }
