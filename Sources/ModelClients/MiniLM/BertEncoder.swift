@@ -12,8 +12,10 @@ struct BertEncoder: Sendable {
     let multiplier: MatrixMultiplier
 
     /// One unit vector per sequence. Every sequence must be non-empty, at most `maxPositions` long, with ids
-    /// below `vocabularySize` (``MiniLMEmbedder`` guarantees this).
-    func embed(_ sequences: [[Int32]]) -> [[Float]] {
+    /// below `vocabularySize` (``MiniLMEmbedder`` guarantees this). `singleThreaded` keeps attention and the
+    /// Swift kernel on the calling thread (for callers that run one pass per core themselves).
+    func embed(_ sequences: [[Int32]], singleThreaded: Bool = false) -> [[Float]] {
+        let multiplier = singleThreaded ? MatrixMultiplier(blas: self.multiplier.blas, threads: 1) : self.multiplier
         let c = weights.configuration
         let h = c.hiddenSize
         var starts: [Int] = []

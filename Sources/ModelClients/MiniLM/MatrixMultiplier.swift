@@ -70,7 +70,13 @@ struct MatrixMultiplier: Sendable {
         }
     }
 
+    /// Multiply-adds below which a BLAS multiply stays on one core (waking another costs more).
+    static let parallelBLASWork = 1 << 20
+
     /// `output[rows × outFeatures] = input[rows × inFeatures] · Wᵀ + b`.
+    ///
+    /// With OpenBLAS (kept single-threaded), a large multiply is split by output columns into one
+    /// `cblas_sgemm` per core: `W` is row-major `[out, in]`, so each part's weights are a contiguous block.
     func apply(_ layer: DenseLayer, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
         let n = layer.outFeatures, k = layer.inFeatures
@@ -78,11 +84,20 @@ struct MatrixMultiplier: Sendable {
             layer.bias.withUnsafeBufferPointer { bias in
                 for r in 0..<rows { (output + r * n).update(from: bias.baseAddress!, count: n) }
             }
+            let parts = threads > 1 && rows * n * k >= Self.parallelBLASWork ? min(threads, n / 64) : 1
             layer.weight.withUnsafeBufferPointer { weight in
-                blas.sgemm(OpenBLAS.rowMajor, OpenBLAS.noTranspose, OpenBLAS.transpose,
-                           Int32(rows), Int32(n), Int32(k),
-                           1, input, Int32(k), weight.baseAddress, Int32(k),
-                           1, output, Int32(n))
+                let weightBits = Int(bitPattern: weight.baseAddress), inputBits = Int(bitPattern: input)
+                let outputBits = Int(bitPattern: output)
+                // Each part writes its own columns of `output`: disjoint cells.
+                let multiplyPart: @Sendable (Int) -> Void = { p in
+                    let lo = n * p / parts / 16 * 16, hi = p == parts - 1 ? n : n * (p + 1) / parts / 16 * 16
+                    blas.sgemm(OpenBLAS.rowMajor, OpenBLAS.noTranspose, OpenBLAS.transpose,
+                               Int32(rows), Int32(hi - lo), Int32(k),
+                               1, UnsafePointer<Float>(bitPattern: inputBits), Int32(k),
+                               UnsafePointer<Float>(bitPattern: weightBits)! + lo * k, Int32(k),
+                               1, UnsafeMutablePointer<Float>(bitPattern: outputBits)! + lo, Int32(n))
+                }
+                if parts == 1 { multiplyPart(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: multiplyPart) }
             }
         } else {
             layer.packed.withUnsafeBufferPointer { packed in
