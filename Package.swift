@@ -33,10 +33,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
+        // The SSE4.2 `crc32` instruction for CRC32C (Swift has no intrinsics); MemoryStorage falls back to tables.
+        .target(name: "CRC32CHardware"),
         // Durable storage: BlobStore protocol and backends, log and snapshot codecs, partitions, compaction.
         .target(
             name: "MemoryStorage",
             dependencies: [
+                "CRC32CHardware",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

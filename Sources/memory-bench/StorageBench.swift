@@ -29,7 +29,9 @@ struct StorageBench: AsyncParsableCommand {
     var opens: Int = 15
 
     func run() async throws {
+        HugePageMalloc.reexecIfNeeded()  // as the handlers do (MEMORY_HUGE_PAGES=0 to compare without)
         printMachine()
+        print("malloc huge pages: \(ProcessInfo.processInfo.environment["GLIBC_TUNABLES"]?.contains("hugetlb=1") == true ? "on" : "off")")
         let root = URL(fileURLWithPath: folder)
         try? FileManager.default.removeItem(at: root)
         defer { try? FileManager.default.removeItem(at: root) }

@@ -20,6 +20,23 @@ import Testing
             #expect(ab == CRC32C.checksum(bytes))
         }
     }
+
+    @Test func hardwareAndTablePathsAgree() {
+        #if arch(x86_64)
+        #expect(CRC32C.usesHardware, "every x86-64-v3 CPU has SSE4.2")
+        #endif
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let bytes = (0..<100_003).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        for length in [0, 1, 7, 8, 9, 63, 64, 65, 4096, 100_003] {
+            bytes[..<length].withUnsafeBytes { raw in
+                #expect(CRC32C.update(0, raw) == CRC32C.tableUpdate(0, raw), "length \(length)")
+                #expect(CRC32C.update(0x1234_5678, raw) == CRC32C.tableUpdate(0x1234_5678, raw), "length \(length)")
+            }
+        }
+    }
 }
 
 @Suite struct LogCodecTests {

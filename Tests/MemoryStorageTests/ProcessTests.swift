@@ -134,7 +134,7 @@ import Testing
         #expect(Set(got.filter { $0.contains(" during request ") }.map { String($0.split(separator: " ")[1]) }) == during)
         let fresh = try await PartitionStore(blobs: b.store, logger: Logger(label: "test")).read(key)
         let controlState = try await PartitionStore(blobs: control.store, logger: Logger(label: "test")).read(key)
-        #expect(fresh.history.filter { !during.contains($0.key.uuidString) } == controlState.history)
+        #expect(fresh.history.all.filter { !during.contains($0.key.uuidString) } == controlState.history.all)
         #expect(fresh.revision == controlState.revision + UInt64(duringCount))
         // Physically gone, and nothing unreferenced left behind.
         for item in try await b.store.listAll(prefix: key.prefix) {

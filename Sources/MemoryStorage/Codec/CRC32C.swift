@@ -1,6 +1,12 @@
+import CRC32CHardware
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of log records, snapshot sections and
-/// blob-file headers. Slicing-by-8, table-driven; `checksum("123456789") == 0xE3069283`.
+/// blob-file headers; `checksum("123456789") == 0xE3069283`. Uses the SSE4.2 `crc32` instruction where the CPU
+/// has it (`CRC32CHardware`), else slicing-by-8 tables.
 public enum CRC32C {
+    /// True when updates run on the `crc32` instruction.
+    public static let usesHardware = agentmemory_crc32c_hardware_available() == 1
+
     private static let tables: [[UInt32]] = {
         var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for i in 0..<256 {
@@ -17,6 +23,13 @@ public enum CRC32C {
 
     /// Continues a CRC over more bytes: `update(update(0, a), b) == checksum(a + b)`.
     public static func update(_ crc: UInt32, _ buffer: UnsafeRawBufferPointer) -> UInt32 {
+        guard usesHardware else { return tableUpdate(crc, buffer) }
+        guard let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return crc }
+        return ~agentmemory_crc32c_hardware_update(~crc, base, buffer.count)
+    }
+
+    /// ``update(_:_:)`` with the slicing-by-8 tables (the fallback; public for the equivalence test).
+    public static func tableUpdate(_ crc: UInt32, _ buffer: UnsafeRawBufferPointer) -> UInt32 {
         var c = ~crc
         flat.withUnsafeBufferPointer { t in
             guard var ptr = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }

@@ -6,13 +6,13 @@ public struct SnapshotContents: Sendable {
     public var revision: UInt64
     public var space: EmbeddingSpace?
     public var memories: [StoredMemory]
-    public var history: [UUID: [HistoryEntry]]
+    public var history: MemoryHistory
     public var idempotentResponses: [String: IdempotentResponse]
     /// Sections of kinds this reader does not know (for example BM25 postings), kept as raw bytes.
     public var extraSections: [SnapshotSection]
 
     public init(key: PartitionKey, revision: UInt64, space: EmbeddingSpace?, memories: [StoredMemory],
-                history: [UUID: [HistoryEntry]], idempotentResponses: [String: IdempotentResponse],
+                history: MemoryHistory, idempotentResponses: [String: IdempotentResponse],
                 extraSections: [SnapshotSection] = []) {
         self.key = key
         self.revision = revision
@@ -103,14 +103,15 @@ public enum SnapshotCodec {
         for o in chunkStarts { chunks.u64(UInt64(o)) }
         sections.append(SnapshotSection(kind: Kind.recordChunks.rawValue, data: chunks.buffer))
 
-        var hist = BinaryWriter(capacity: s.history.count * 48)
+        let histories = s.history.all
+        var hist = BinaryWriter(capacity: histories.count * 48)
         let liveIndex = Dictionary(uniqueKeysWithValues: s.memories.enumerated().map { ($1.id, $0) })
-        hist.varint(s.history.count)
+        hist.varint(histories.count)
         // Live memories' histories first, in record order, then the others by id.
-        let liveIds = s.memories.map(\.id).filter { s.history[$0] != nil }
-        let deadIds = s.history.keys.filter { liveIndex[$0] == nil }.sorted { uuidPrecedes($0, $1) }
+        let liveIds = s.memories.map(\.id).filter { histories[$0] != nil }
+        let deadIds = histories.keys.filter { liveIndex[$0] == nil }.sorted { uuidPrecedes($0, $1) }
         for id in liveIds + deadIds {
-            let entries = s.history[id]!
+            let entries = histories[id]!
             let live = liveIndex[id].map { s.memories[$0] }
             if let i = liveIndex[id] { hist.varint(i + 1) } else { hist.varint(0); hist.uuid(id) }
             hist.varint(entries.count)
@@ -214,7 +215,7 @@ public enum SnapshotCodec {
     /// Parses and verifies a snapshot. Every section's CRC32C is checked; unknown section kinds are kept in
     /// ``SnapshotContents/extraSections`` and otherwise skipped.
     public static func decode(_ data: Data, key: PartitionKey) throws -> SnapshotContents {
-        let bytes = [UInt8](data)
+        let bytes = LargeBuffers.array(copying: data)
         func fail(_ s: String) -> SnapshotFormatError { SnapshotFormatError(detail: s) }
         guard bytes.count >= headerSize else { throw fail("file too short for a header (\(bytes.count) bytes)") }
         var h = BinaryReader(bytes, range: 0..<headerSize)
@@ -270,43 +271,8 @@ public enum SnapshotCodec {
             let memories = try decodeRecords(bytes, records: known[.records]!, chunks: known[.recordChunks],
                                              vectors: vr, count: n, dim: dim, table: table)
 
-            var hr = BinaryReader(bytes, range: known[.history]!)
-            let hn = try hr.varintInt()
-            var history: [UUID: [HistoryEntry]] = [:]
-            history.reserveCapacity(hn)
-            for _ in 0..<hn {
-                let idx = try hr.varintInt()
-                let id: UUID
-                var live: StoredMemory? = nil
-                if idx == 0 { id = try hr.uuid() } else {
-                    guard idx <= n else { throw fail("history refers to record \(idx - 1) of \(n)") }
-                    live = memories[idx - 1]
-                    id = live!.id
-                }
-                let ec = try hr.varintInt()
-                guard ec <= hr.remaining else { throw fail("history entry count too large") }
-                var entries: [HistoryEntry] = []
-                entries.reserveCapacity(ec)
-                var previousNew: String? = nil
-                for _ in 0..<ec {
-                    let ev = try hr.u8()
-                    let flags = try hr.u8()
-                    let event: HistoryEntry.Event = ev == 1 ? .add : ev == 2 ? .update : .delete
-                    let old: String? = flags & 0x01 != 0 ? try hr.vstring() : flags & 0x08 != 0 ? previousNew : nil
-                    let new: String? = flags & 0x02 != 0 ? try hr.vstring() : flags & 0x04 != 0 ? live?.text : nil
-                    let at: Date
-                    if flags & 0x10 != 0 {
-                        guard let created = live?.createdAt else { throw fail("history entry refers to a missing creation date") }
-                        at = created
-                    } else {
-                        at = try hr.date()
-                    }
-                    let eventId = try hr.uuid()
-                    entries.append(HistoryEntry(memoryId: id, event: event, oldText: old, newText: new, at: at, eventId: eventId))
-                    previousNew = new
-                }
-                history[id] = entries
-            }
+            let history = try SnapshotHistorySection(section: bytes[known[.history]!], records: memories,
+                                                      idIndex: known[.idIndex].map { bytes[$0] })
 
             var ir = BinaryReader(bytes, range: known[.idempotency]!)
             let inum = Int(try ir.u32())
@@ -316,7 +282,8 @@ public enum SnapshotCodec {
                 let r = try ir.blob()
                 idem[k] = IdempotentResponse(response: r, recordedAt: try ir.date())
             }
-            return SnapshotContents(key: key, revision: revision, space: space, memories: memories, history: history,
+            return SnapshotContents(key: key, revision: revision, space: space, memories: memories,
+                                    history: MemoryHistory(snapshot: history),
                                     idempotentResponses: idem, extraSections: extra)
         } catch let e as BinaryDecodingError {
             throw fail("malformed section: \(e)")
@@ -360,65 +327,77 @@ extension SnapshotCodec {
             }
             parsedPer = p
         }
-        let results = ChunkResults(count: parsedStarts.count)
         let starts = parsedStarts, per = parsedPer
-        let decodeChunk: @Sendable (Int) -> Void = { c in
-            do {
-                let lower = records.lowerBound + starts[c]
-                let upper = c + 1 < starts.count ? records.lowerBound + starts[c + 1] : records.upperBound
-                var rec = BinaryReader(bytes, range: lower..<upper)
+        let outcome = ChunkOutcomes(count: starts.count)
+        // Each chunk initialises its own slots of the result array in place (no per-chunk arrays to copy and
+        // release afterwards); on any failure every initialised slot is deinitialised and the error thrown.
+        let memories = [StoredMemory](unsafeUninitializedCapacity: n) { buffer, initialized in
+            let slotsBits = Int(bitPattern: buffer.baseAddress)
+            let decodeChunk: @Sendable (Int) -> Void = { c in
+                let slots = UnsafeMutablePointer<StoredMemory>(bitPattern: slotsBits)!
                 let first = c * per, last = min(n, first + per)
-                var local: [StoredMemory] = []
-                local.reserveCapacity(last - first)
-                try bytes.withUnsafeBytes { raw in
-                    let base = raw.baseAddress! + vectors.lowerBound
-                    for i in first..<last {
-                        var m = try rec.record(table)
-                        let scale = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-                        let row = (base + n * 4 + i * dim).assumingMemoryBound(to: Int8.self)
-                        m.embedding = [Float](unsafeUninitializedCapacity: dim) { buf, k in
-                            for j in 0..<dim { buf[j] = Float(row[j]) * scale }
-                            k = dim
+                var done = 0
+                do {
+                    let lower = records.lowerBound + starts[c]
+                    let upper = c + 1 < starts.count ? records.lowerBound + starts[c + 1] : records.upperBound
+                    var rec = BinaryReader(bytes, range: lower..<upper)
+                    try bytes.withUnsafeBytes { raw in
+                        let base = raw.baseAddress! + vectors.lowerBound
+                        for i in first..<last {
+                            var m = try rec.record(table)
+                            let scale = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                            let row = (base + n * 4 + i * dim).assumingMemoryBound(to: Int8.self)
+                            m.embedding = [Float](unsafeUninitializedCapacity: dim) { buf, k in
+                                for j in 0..<dim { buf[j] = Float(row[j]) * scale }
+                                k = dim
+                            }
+                            (slots + i).initialize(to: m)
+                            done += 1
                         }
-                        local.append(m)
                     }
+                    guard rec.isAtEnd else { throw BinaryDecodingError(offset: rec.offset, detail: "trailing bytes after record chunk \(c)") }
+                    outcome.finish(c, initialized: done, error: nil)
+                } catch {
+                    outcome.finish(c, initialized: done, error: error)
                 }
-                guard rec.isAtEnd else { throw BinaryDecodingError(offset: rec.offset, detail: "trailing bytes after record chunk \(c)") }
-                results.set(c, local)
-            } catch {
-                results.fail(error)
+            }
+            if starts.count > 1 {
+                DispatchQueue.concurrentPerform(iterations: starts.count, execute: decodeChunk)
+            } else if n > 0 {
+                decodeChunk(0)
+            }
+            if outcome.firstError == nil {
+                initialized = n
+            } else {
+                for (c, count) in outcome.initializedCounts.enumerated() {
+                    (buffer.baseAddress! + c * per).deinitialize(count: count)
+                }
+                initialized = 0
             }
         }
-        if starts.count > 1 {
-            DispatchQueue.concurrentPerform(iterations: starts.count, execute: decodeChunk)
-        } else if n > 0 {
-            decodeChunk(0)
-        }
-        return try results.joined()
+        if let error = outcome.firstError { throw error }
+        return memories
     }
 }
 
-/// Per-chunk results of a parallel decode.
-final class ChunkResults: @unchecked Sendable {
-    // `@unchecked`: `chunks` and `error` are only touched while holding `lock`.
+/// How each chunk of a parallel record decode ended: slots initialised, and the first error.
+/// `@unchecked Sendable`: every stored property is only touched while holding `lock`.
+final class ChunkOutcomes: @unchecked Sendable {
     private let lock = NSLock()
-    private var chunks: [[StoredMemory]]
+    private var counts: [Int]
     private var error: Error?
 
-    init(count: Int) { chunks = Array(repeating: [], count: count) }
+    init(count: Int) { counts = Array(repeating: 0, count: count) }
 
-    func set(_ i: Int, _ value: [StoredMemory]) { lock.lock(); chunks[i] = value; lock.unlock() }
-    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
-
-    func joined() throws -> [StoredMemory] {
+    func finish(_ chunk: Int, initialized: Int, error: Error?) {
         lock.lock()
-        defer { lock.unlock() }
-        if let error { throw error }
-        var out: [StoredMemory] = []
-        out.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
-        for c in chunks { out.append(contentsOf: c) }
-        return out
+        counts[chunk] = initialized
+        if self.error == nil, let error { self.error = error }
+        lock.unlock()
     }
+
+    var initializedCounts: [Int] { lock.lock(); defer { lock.unlock() }; return counts }
+    var firstError: Error? { lock.lock(); defer { lock.unlock() }; return error }
 }
 
 extension BinaryWriter {

@@ -250,9 +250,8 @@ public struct FileBlobStore: BlobStore {
     }
 
     private func readBytes(_ fd: Int32, _ name: String, at offset: Int, count: Int) throws -> Data {
-        var data = Data(count: count)
         var done = 0
-        try data.withUnsafeMutableBytes { (p: UnsafeMutableRawBufferPointer) in
+        let data = try LargeBuffers.readBuffer(count: count) { p in
             while done < count {
                 let n = pread(fd, p.baseAddress! + done, count - done, off_t(offset + done))
                 if n < 0 {

@@ -20,7 +20,7 @@ public struct PartitionState: Sendable {
     /// Index of each live memory in ``memories``.
     public private(set) var positions: [UUID: Int]
     /// History per memory id, oldest first; kept for deleted (invalidated) memories, dropped for purged ones.
-    public private(set) var history: [UUID: [HistoryEntry]]
+    public private(set) var history: MemoryHistory
     /// Answers recorded for idempotency keys.
     public private(set) var idempotentResponses: [String: IdempotentResponse]
     /// Count of batches ever applied to this partition, monotonic across compactions: a cheap change token
@@ -32,19 +32,22 @@ public struct PartitionState: Sendable {
         self.key = key
         self.memories = []
         self.positions = [:]
-        self.history = [:]
+        self.history = MemoryHistory()
         self.idempotentResponses = [:]
         self.revision = 0
     }
 
     /// A partition rebuilt from a snapshot's contents.
     public init(
-        key: PartitionKey, memories: [StoredMemory], history: [UUID: [HistoryEntry]],
+        key: PartitionKey, memories: [StoredMemory], history: MemoryHistory,
         idempotentResponses: [String: IdempotentResponse], revision: UInt64
     ) {
         self.key = key
         self.memories = memories
-        self.positions = Dictionary(uniqueKeysWithValues: memories.enumerated().map { ($1.id, $0) })
+        var positions = [UUID: Int](minimumCapacity: memories.count)
+        // By index, not `enumerated()`: that copies every memory (a retain per field) just to read its id.
+        for i in memories.indices { positions[memories[i].id] = i }
+        self.positions = positions
         self.history = history
         self.idempotentResponses = idempotentResponses
         self.revision = revision
