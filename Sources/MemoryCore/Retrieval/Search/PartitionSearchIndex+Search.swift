@@ -33,7 +33,7 @@ extension PartitionSearchIndex {
             let semantic = min(1, max(0, cosine ?? 0))
             let raw = keyword.raw[position] ?? 0
             let k = keyword.ideal > 0 ? min(1, raw / keyword.ideal) : 0
-            let base = HybridScoring.fuse(semantic: semantic, keyword: k, mode: effectiveMode)
+            let fused = HybridScoring.fuse(semantic: semantic, keyword: k, mode: effectiveMode)
             let memory = segment.memories[row]
             let age = query.now.timeIntervalSince(memory.updatedAt)
             var recency: Double? = nil
@@ -43,7 +43,7 @@ extension PartitionSearchIndex {
                 recency = r
                 factor = HybridScoring.recencyFactor(r)
             }
-            let score = min(1, max(0, base * factor))
+            let score = min(1, max(0, fused * factor))
             if let threshold = query.threshold, score < threshold { continue }
             var explanation: SearchExplanation? = nil
             if query.explain {
@@ -55,7 +55,7 @@ extension PartitionSearchIndex {
                     approximateCosine: approximate[position].map { Double($0) * Double(prepared?.scale ?? 1) },
                     bm25Raw: raw, bm25Ideal: keyword.ideal,
                     matchedTerms: segment.bm25.matchedTerms(row: row, queryTerms: terms), sources: sources,
-                    scoreBeforeRecency: base, recencyFactor: factor, ageSeconds: age)
+                    scoreBeforeRecency: fused, recencyFactor: factor, ageSeconds: age)
             }
             hits.append((position, SearchHit(memory: memory, score: score,
                                              breakdown: ScoreBreakdown(semantic: semantic, bm25: k, recency: recency),
