@@ -5,7 +5,8 @@ import MemoryStorage
 
 /// `memory-bench search`: in-process search latency over one partition (embedding excluded), for several
 /// partition sizes and dimensions, unfiltered and with a selective filter. Prints p50/p99, bytes scanned per
-/// query and the implied scan bandwidth.
+/// query and the implied scan bandwidth; the full index build time; and the time to derive the index after a
+/// write of 10 memories (plus hybrid search latency on such a derived index).
 struct SearchBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
@@ -61,6 +62,22 @@ struct SearchBench: ParsableCommand {
         let buildStart = DispatchTime.now().uptimeNanoseconds
         let index = PartitionSearchIndex(state: state)
         let buildMs = Double(DispatchTime.now().uptimeNanoseconds - buildStart) / 1e6
+        // The index after a write of 10 memories, derived from the one above (p50 of a few writes).
+        var deriveTimes: [Double] = []
+        var derived = index
+        for w in 0..<7 {
+            var written = state
+            written.apply(LogBatch(operations: (0..<10).map { j in
+                .add(StoredMemory(id: UUID(), text: "written memory \(w) \(j)", hash: "",
+                                  scopes: MemoryScopes(userId: "alice", runId: "run\(j)"), metadata: .null, categories: [],
+                                  createdAt: epoch, updatedAt: epoch, embedding: unit(centres[j].map { $0 + 0.8 * rng.symmetric() })))
+            }))
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            guard let next = PartitionSearchIndex(state: written, updating: index) else { throw ValidationError("no derivation") }
+            deriveTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            derived = next
+        }
+        deriveTimes.sort()
         let queryVectors = (0..<queries).map { i in unit(centres[(i * 7) % clusters].map { $0 + 0.8 * rng.symmetric() }) }
         let queryTexts = (0..<queries).map { _ in (0..<3).map { _ in word() }.joined(separator: " ") }
         let userFilter = try MemoryFilter.parse(.object(["user_id": .string("alice")]))
@@ -70,7 +87,7 @@ struct SearchBench: ParsableCommand {
         let fullBytes = index.scanBytes + rescoreBytes
         let filteredBytes = (n / 100) * (d + 4) + min(n / 100, candidates) * d * 4
 
-        func measure(_ label: String, bytes: Int, _ make: (Int) -> SearchQuery) {
+        func measure(_ label: String, bytes: Int, on index: PartitionSearchIndex = index, _ make: (Int) -> SearchQuery) {
             for i in 0..<min(queries, 20) { _ = index.search(make(i)) }    // warm-up
             var times: [Double] = []
             var sink = 0
@@ -90,7 +107,10 @@ struct SearchBench: ParsableCommand {
         measure("vector+filter1%", bytes: filteredBytes) { SearchQuery(text: "", vector: queryVectors[$0], topK: topK, filter: selective, mode: .vector) }
         measure("hybrid", bytes: fullBytes) { SearchQuery(text: queryTexts[$0], vector: queryVectors[$0], topK: topK, filter: userFilter) }
         measure("hybrid+filter1%", bytes: filteredBytes) { SearchQuery(text: queryTexts[$0], vector: queryVectors[$0], topK: topK, filter: selective) }
+        measure("hybrid, derived", bytes: fullBytes, on: derived) { SearchQuery(text: queryTexts[$0], vector: queryVectors[$0], topK: topK, filter: userFilter) }
         print(Self.row(["\(n)", "\(d)", "index build", String(format: "%.1f", buildMs)]) + " ms")
+        print(Self.row(["\(n)", "\(d)", "derive after +10", String(format: "%.2f", deriveTimes[deriveTimes.count / 2])])
+              + " ms (p50 of \(deriveTimes.count) writes of 10 memories; max \(String(format: "%.2f", deriveTimes.last!)) ms)")
     }
 
     static func row(_ cells: [String]) -> String {

@@ -80,3 +80,48 @@ import Testing
         #expect(owner.newMemoryId() != id)
     }
 }
+
+@Suite struct ChangeJournalTests {
+    let key = PartitionKey(tenant: "acme", owner: PartitionOwner(kind: .user, id: "alice"))
+
+    func memory(_ i: Int) -> StoredMemory {
+        StoredMemory(id: UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", i))!, text: "m\(i)", hash: "h",
+                     scopes: MemoryScopes(userId: "alice"), createdAt: Date(timeIntervalSince1970: 1),
+                     updatedAt: Date(timeIntervalSince1970: 1), embedding: [1, 0])
+    }
+
+    @Test func journalListsTouchedIdsByRevisionWithinOneLineage() {
+        var state = PartitionState(key: key, memories: [memory(0), memory(1)], history: [:], idempotentResponses: [:], revision: 10)
+        let lineage = state.journal.lineage
+        #expect(PartitionState(key: key).journal.lineage != lineage)
+        let before = state
+        state.apply(LogBatch(operations: [.add(memory(2)), .update(memory(0))]))
+        state.apply(LogBatch(operations: []))
+        state.apply(LogBatch(operations: [.delete(id: memory(1).id, at: Date()), .purge(id: memory(9).id, at: Date())]))
+        #expect(state.journal.lineage == lineage && state.revision == 13)
+        #expect(state.changes(since: 10, lineage: lineage)?.map(\.memoryId) == [2, 0, 1, 9].map { memory($0).id })
+        #expect(state.changes(since: 10, lineage: lineage)?.map(\.revision) == [11, 11, 13, 13])
+        #expect(state.changes(since: 12, lineage: lineage)?.map(\.memoryId) == [memory(1).id, memory(9).id])
+        #expect(state.changes(since: 13, lineage: lineage)?.isEmpty == true)
+        #expect(state.changes(since: 14, lineage: lineage) == nil)           // the future
+        #expect(state.changes(since: 9, lineage: lineage) == nil)            // before the state was created
+        #expect(state.changes(since: 10, lineage: lineage &+ 1) == nil)      // another lineage
+        #expect(before.journal.changes.isEmpty)                               // a value: copies are unaffected
+    }
+
+    @Test func journalDropsWholeOldBatchesBeyondItsCapacity() {
+        var state = PartitionState(key: key)
+        let lineage = state.journal.lineage
+        let perBatch = 3
+        let batches = 2 * ChangeJournal.retainedChanges / perBatch + 2
+        for b in 0..<batches {
+            state.apply(LogBatch(operations: (0..<perBatch).map { .add(memory(b * perBatch + $0)) }))
+        }
+        let journal = state.journal
+        #expect(journal.changes.count >= ChangeJournal.retainedChanges && journal.changes.count <= 2 * ChangeJournal.retainedChanges)
+        #expect(journal.changes.count % perBatch == 0)
+        #expect(journal.changes.first?.revision == journal.completeAfter + 1)
+        #expect(state.changes(since: 0, lineage: lineage) == nil)
+        #expect(state.changes(since: journal.completeAfter, lineage: lineage)?.count == journal.changes.count)
+    }
+}

@@ -26,6 +26,14 @@ public struct PartitionState: Sendable {
     /// Count of batches ever applied to this partition, monotonic across compactions: a cheap change token
     /// (a search index built at revision r is current while the revision is still r).
     public private(set) var revision: UInt64
+    /// The memories ``apply(_:)`` touched since this state was initialised, with ``ChangeJournal/lineage``
+    /// identifying that initialisation: lets a consumer update what it derived from an earlier state of the
+    /// same lineage by revisiting only those memories (see ``ChangeJournal``).
+    ///
+    /// Positions in ``memories`` move in one way only, which such a consumer may rely on: an update replaces
+    /// a memory in place, an add appends, and a removal (delete, purge) moves the last memory into the freed
+    /// slot. So a memory no change touched keeps its position unless it was among the last memories.
+    public private(set) var journal: ChangeJournal
 
     /// An empty partition.
     public init(key: PartitionKey) {
@@ -35,6 +43,7 @@ public struct PartitionState: Sendable {
         self.history = MemoryHistory()
         self.idempotentResponses = [:]
         self.revision = 0
+        self.journal = ChangeJournal(revision: 0)
     }
 
     /// A partition rebuilt from a snapshot's contents.
@@ -51,6 +60,7 @@ public struct PartitionState: Sendable {
         self.history = history
         self.idempotentResponses = idempotentResponses
         self.revision = revision
+        self.journal = ChangeJournal(revision: revision)
     }
 
     /// The live memory with this id.
@@ -67,8 +77,12 @@ public struct PartitionState: Sendable {
     /// - `add` of an id that is already live replaces it (a replayed add is harmless);
     /// - `update` of an id that is not live is ignored (the memory was deleted meanwhile);
     /// - `delete` keeps history, `purge` drops it.
+    ///
+    /// Every operation's memory id is also recorded in ``journal`` (not part of the memories or history).
     public mutating func apply(_ batch: LogBatch) {
+        let applied = revision &+ 1
         for op in batch.operations {
+            journal.record(op.memoryId, revision: applied)
             switch op {
             case .add(let m):
                 if positions[m.id] == nil {
@@ -97,7 +111,15 @@ public struct PartitionState: Sendable {
         if let key = batch.idempotencyKey, let response = batch.idempotentResponse {
             idempotentResponses[key] = IdempotentResponse(response: response, recordedAt: batch.writtenAt)
         }
-        revision &+= 1
+        revision = applied
+        journal.trimIfNeeded()
+    }
+
+    /// The changes applied to this state after it was at `revision` in lineage `lineage`, oldest first; `nil`
+    /// when this state does not descend from that one or the journal no longer reaches back that far.
+    public func changes(since revision: UInt64, lineage: UInt64) -> ArraySlice<ChangeJournal.Change>? {
+        guard revision <= self.revision else { return nil }
+        return journal.changes(after: revision, lineage: lineage)
     }
 
     /// Forgets idempotency answers recorded before `cutoff` (compaction calls this).

@@ -89,27 +89,43 @@ public struct BM25Index: Sendable, Equatable {
 
     /// Inverse document frequency, Lucene's always-positive form: ln(1 + (N − df + 0.5) / (df + 0.5)).
     public func idf(documentFrequency df: Int) -> Double {
-        let n = Double(documentCount)
-        return log(1 + (n - Double(df) + 0.5) / (Double(df) + 0.5))
+        BM25Corpus.idf(documentFrequency: df, documentCount: documentCount)
+    }
+
+    /// Number of rows containing `term` (a term after tokenisation).
+    func documentFrequency(_ term: String) -> Int {
+        guard let t = termIndex[term] else { return 0 }
+        return Int(postingStarts[t + 1] - postingStarts[t])
+    }
+
+    /// This index's own corpus figures for `distinctTerms`.
+    func corpus(distinctTerms: [String]) -> BM25Corpus {
+        BM25Corpus(documentCount: documentCount, totalLength: totalLength,
+                   documentFrequencies: Dictionary(uniqueKeysWithValues: distinctTerms.map { ($0, documentFrequency($0)) }))
     }
 
     /// The BM25 scores of a query (already tokenised) over the rows `allowed` accepts.
     public func scores(queryTerms: [String], allowed: (Int) -> Bool) -> BM25Scores {
         let distinct = Array(Set(queryTerms)).sorted()
+        guard documentCount > 0, !distinct.isEmpty else { return BM25Scores(rows: [], dense: [], ideal: 0) }
+        return scores(distinctTerms: distinct, corpus: corpus(distinctTerms: distinct), allowed: allowed)
+    }
+
+    /// The BM25 scores over this index's rows that `allowed` accepts, with terms weighed by `corpus` — this
+    /// index's own figures, or those of a larger corpus this index is one part of (so the parts' scores are
+    /// the scores one index over the whole corpus would give). `distinctTerms` must be distinct and sorted
+    /// (the summation order, so equal inputs give bit-identical scores).
+    func scores(distinctTerms: [String], corpus: BM25Corpus, allowed: (Int) -> Bool) -> BM25Scores {
         let n = documentCount
-        guard n > 0, !distinct.isEmpty else { return BM25Scores(rows: [], dense: [], ideal: 0) }
-        let avgdl = max(Double(totalLength) / Double(n), 1)
+        let avgdl = corpus.averageLength
         var ideal = 0.0
         var dense: [Double] = []
         var touched = false
-        for term in distinct {
-            guard let t = termIndex[term] else {
-                ideal += idf(documentFrequency: 0)
-                continue
-            }
-            let start = Int(postingStarts[t]), end = Int(postingStarts[t + 1])
-            let w = idf(documentFrequency: end - start)
+        for term in distinctTerms {
+            let w = corpus.idf(term)
             ideal += w
+            guard let t = termIndex[term] else { continue }
+            let start = Int(postingStarts[t]), end = Int(postingStarts[t + 1])
             if !touched { dense = [Double](repeating: 0, count: n); touched = true }
             for p in start..<end {
                 let row = Int(postingRows[p])

@@ -2,139 +2,118 @@ import Foundation
 import MemoryStorage
 
 /// The search structure of one partition state: int8 codes + float32 copies of the embeddings, BM25
-/// postings, and filter columns. Built once per revision (``SearchIndexCache`` keeps them), immutable, so any
-/// number of concurrent searches share one.
+/// postings, and filter columns. Immutable, so any number of concurrent searches share one;
+/// ``SearchIndexCache`` keeps one per partition.
+///
+/// Either a full build over the state (``init(state:)``), or derived from an earlier index of the same lineage
+/// (``init(state:updating:)``): that index's full build (the base, shared, its rows past changes masked out)
+/// plus a small segment over the memories changed since (the tail). Both answer exactly alike: rows are
+/// identified by their position in ``PartitionState/memories``, so order and tie-breaking agree, and BM25 uses
+/// the whole state's corpus figures (see `docs/retrieval.md`, "Incremental index").
 public final class PartitionSearchIndex: Sendable {
     /// The partition revision the index reflects.
     public let revision: UInt64
-    let memories: [StoredMemory]
-    let vectors: QuantizedVectors
-    let bm25: BM25Index
-    let columns: FilterColumns
-    /// Rows that carry an expiration date (the only ones expiry can hide).
-    let expiringRows: [Int]
+    /// Number of memories indexed.
+    public let count: Int
+    /// The state ``base`` was built from.
+    let origin: IndexOrigin
+    /// A full build over the state at ``origin``: its row `r` was that state's position `r`.
+    let base: SearchSegment
+    /// Position of each memory of the state at ``origin``.
+    let basePositions: [UUID: Int]
+    /// The memories changed since ``origin``; `nil` for a full build.
+    let tail: IndexTail?
 
     /// How many approximate candidates per requested result the vector scan keeps for exact rescoring.
     public static let rescoreFactor = 8
     /// Lower bound on the candidates each side proposes.
     public static let minimumCandidates = 64
 
-    public init(state: PartitionState) {
-        let memories = state.memories
-        self.revision = state.revision
-        self.memories = memories
-        // The partition's dimension: the most common embedding length (a partition has one model; a stray
-        // vector of another length is left out of the vector side rather than trusted).
-        var lengths: [Int: Int] = [:]
-        for m in memories { lengths[m.embedding.count, default: 0] += 1 }
-        let dimension = lengths.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? 0
-        self.vectors = QuantizedVectors(vectors: memories.map(\.embedding), dimension: dimension)
-        self.bm25 = BM25Index(documents: memories.map { ($0.id, $0.text) })
-        self.columns = FilterColumns(memories: memories)
-        self.expiringRows = memories.indices.filter { memories[$0].expirationDate != nil }
+    /// Builds the whole index over `state`.
+    public convenience init(state: PartitionState) {
+        self.init(revision: state.revision, count: state.memories.count,
+                  origin: IndexOrigin(lineage: state.journal.lineage, revision: state.revision),
+                  base: SearchSegment(memories: state.memories), basePositions: state.positions, tail: nil)
     }
 
-    /// Number of memories indexed.
-    public var count: Int { memories.count }
+    init(revision: UInt64, count: Int, origin: IndexOrigin, base: SearchSegment, basePositions: [UUID: Int],
+         tail: IndexTail?) {
+        self.revision = revision
+        self.count = count
+        self.origin = origin
+        self.base = base
+        self.basePositions = basePositions
+        self.tail = tail
+    }
+
     /// Embedding dimension of the vector side (0 when the partition has no vectors).
-    public var dimension: Int { vectors.dimension }
+    public var dimension: Int { base.vectors.dimension }
     /// Bytes an unfiltered vector scan reads (codes + scales), for benchmarks.
-    public var scanBytes: Int { vectors.scanBytes }
-    /// The BM25 postings (e.g. to serialise into a snapshot).
-    public var keywordIndex: BM25Index { bm25 }
+    public var scanBytes: Int { base.vectors.scanBytes + (tail?.segment.vectors.scanBytes ?? 0) }
+    /// True when the index was derived from an earlier one rather than built over the whole state.
+    public var isIncremental: Bool { tail != nil }
+    /// The BM25 postings over every memory, rows in state order (e.g. to serialise into a snapshot). A derived
+    /// index builds them on demand.
+    public var keywordIndex: BM25Index {
+        guard tail != nil else { return base.bm25 }
+        let all = select(filter: .all, now: .distantPast, includeExpired: true)
+        return BM25Index(documents: all.map { ($0.id, $0.text) })
+    }
 
     /// The memories `filter` selects, visible at `now` (expired ones dropped unless `includeExpired`), in
     /// index order: list and delete-by-filter use the same evaluation as search.
     public func select(filter: MemoryFilter, now: Date, includeExpired: Bool) -> [StoredMemory] {
+        let visible = visibleRows(filter: filter, now: now, includeExpired: includeExpired)
         var out: [StoredMemory] = []
-        visibleRows(filter: filter, now: now, includeExpired: includeExpired).forEachRow(count: count) { out.append(memories[$0]) }
+        guard let tail else {
+            visible.base.forEachRow(count: base.count) { out.append(base.memories[$0]) }
+            return out
+        }
+        // Merge the two ascending position streams.
+        var tailRows: [Int] = []
+        visible.tail.forEachRow(count: tail.segment.count) { tailRows.append($0) }
+        var next = 0
+        visible.base.forEachRow(count: base.count) { position in
+            while next < tailRows.count, tail.positions[tailRows[next]] < position {
+                out.append(tail.segment.memories[tailRows[next]])
+                next += 1
+            }
+            out.append(base.memories[position])
+        }
+        for row in tailRows[next...] { out.append(tail.segment.memories[row]) }
         return out
     }
 
-    func visibleRows(filter: MemoryFilter, now: Date, includeExpired: Bool) -> RowSelection {
-        var selection = columns.evaluate(filter.root, memories: memories)
-        if !includeExpired {
-            let t = now.timeIntervalSince1970
-            var expired = RowSet(count: count, filled: false)
-            var anyExpired = false
-            for row in expiringRows where columns.expiration[row] < t {
-                expired[row] = true
-                anyExpired = true
-            }
-            if anyExpired { selection = selection.intersection(RowSelection.rows(expired).inverted()) }
-        }
-        return selection
+    /// The rows of each segment `filter` selects and expiry leaves visible (base rows changed since limited
+    /// out).
+    func visibleRows(filter: MemoryFilter, now: Date, includeExpired: Bool) -> VisibleRows {
+        let fromBase = base.visibleRows(filter: filter, now: now, includeExpired: includeExpired)
+        guard let tail else { return VisibleRows(base: fromBase, tail: .none) }
+        return VisibleRows(base: fromBase.intersection(tail.currentBaseRows),
+                           tail: tail.segment.visibleRows(filter: filter, now: now, includeExpired: includeExpired))
     }
 
-    public func search(_ query: SearchQuery) -> [SearchHit] {
-        let topK = max(0, query.topK)
-        guard topK > 0, count > 0 else { return [] }
-        let selection = visibleRows(filter: query.filter, now: query.now, includeExpired: query.includeExpired)
-        if case .none = selection { return [] }
-        let candidateLimit = max(topK * Self.rescoreFactor, Self.minimumCandidates)
+    /// The segment and row holding the memory at state position `position`.
+    func locate(_ position: Int) -> (segment: SearchSegment, row: Int) {
+        guard let tail, let row = tail.row(atPosition: position) else { return (base, position) }
+        return (tail.segment, row)
+    }
+}
 
-        // Vector side.
-        let prepared = query.vector.flatMap { $0.count == vectors.dimension ? QuantizedQuery($0) : nil }
-        var approximate: [Int: Float] = [:]
-        if query.mode != .keyword, let prepared {
-            for c in vectors.approximateTop(prepared, limit: candidateLimit, selection: selection) {
-                approximate[c.row] = c.score
-            }
-        }
+/// Which state a base segment was built from: a derived index needs a later state of the same lineage.
+struct IndexOrigin: Sendable, Equatable {
+    let lineage: UInt64
+    let revision: UInt64
+}
 
-        // Keyword side.
-        let terms = query.mode == .vector ? [] : TextTokenizer.terms(query.text)
-        let keyword = bm25.scores(queryTerms: terms, allowed: selection.contains)
-        var keywordRaw: [Int: Double] = [:]
-        if !keyword.rows.isEmpty {
-            var best = TopCandidates(capacity: candidateLimit)
-            for row in keyword.rows { best.insert(row: row, score: Float(keyword.score(row))) }
-            for c in best.sortedDescending() { keywordRaw[c.row] = keyword.score(c.row) }
-        }
+/// What a filter leaves visible in each segment of an index.
+struct VisibleRows {
+    var base: RowSelection
+    var tail: RowSelection
 
-        // Fuse over the union of both sides' candidates.
-        let effectiveMode: SearchMode = prepared == nil ? .keyword : query.mode
-        var hits: [(row: Int, hit: SearchHit)] = []
-        for row in Set(approximate.keys).union(keywordRaw.keys) {
-            var cosine: Double? = nil
-            if let prepared, vectors.hasVector[row] { cosine = Double(vectors.exactDot(row: row, query: prepared.unit)) }
-            let semantic = min(1, max(0, cosine ?? 0))
-            let raw = keywordRaw[row] ?? 0
-            let k = keyword.normalized(raw)
-            let base = HybridScoring.fuse(semantic: semantic, keyword: k, mode: effectiveMode)
-            let memory = memories[row]
-            let age = query.now.timeIntervalSince(memory.updatedAt)
-            var recency: Double? = nil
-            var factor = 1.0
-            if let h = query.recencyHalfLife, h > 0 {
-                let r = HybridScoring.recency(ageSeconds: age, halfLife: h)
-                recency = r
-                factor = HybridScoring.recencyFactor(r)
-            }
-            let score = min(1, max(0, base * factor))
-            if let threshold = query.threshold, score < threshold { continue }
-            var explanation: SearchExplanation? = nil
-            if query.explain {
-                var sources: [String] = []
-                if approximate[row] != nil { sources.append("vector") }
-                if keywordRaw[row] != nil { sources.append("keyword") }
-                explanation = SearchExplanation(
-                    cosine: cosine,
-                    approximateCosine: approximate[row].map { Double($0) * Double(prepared?.scale ?? 1) },
-                    bm25Raw: raw, bm25Ideal: keyword.ideal,
-                    matchedTerms: bm25.matchedTerms(row: row, queryTerms: terms), sources: sources,
-                    scoreBeforeRecency: base, recencyFactor: factor, ageSeconds: age)
-            }
-            hits.append((row, SearchHit(memory: memory, score: score,
-                                        breakdown: ScoreBreakdown(semantic: semantic, bm25: k, recency: recency),
-                                        explanation: explanation)))
-        }
-        // Sort positions, not the (large) hits themselves: moving hits dominated small searches.
-        let order = hits.indices.sorted { a, b in
-            let x = hits[a], y = hits[b]
-            return x.hit.score > y.hit.score || (x.hit.score == y.hit.score && x.row < y.row)
-        }
-        return order.prefix(topK).map { hits[$0].hit }
+    var isEmpty: Bool {
+        if case .none = base, case .none = tail { return true }
+        return false
     }
 }
 
