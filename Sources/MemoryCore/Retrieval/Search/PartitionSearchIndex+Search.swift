@@ -21,9 +21,11 @@ extension PartitionSearchIndex {
         let terms = query.mode == .vector ? [] : TextTokenizer.terms(query.text)
         let keyword = keywordTop(terms: terms, limit: candidateLimit, visible: visible)
 
-        // Fuse over the union of both sides' candidates.
+        // Fuse over the union of both sides' candidates: score every candidate, then build hits (a copy of
+        // the memory, the explanation) for the best `topK` only.
         let effectiveMode: SearchMode = prepared == nil ? .keyword : query.mode
-        var hits: [(position: Int, hit: SearchHit)] = []
+        var scored: [FusedCandidate] = []
+        scored.reserveCapacity(approximate.count + keyword.raw.count)
         for position in Set(approximate.keys).union(keyword.raw.keys) {
             let (segment, row) = locate(position)
             var cosine: Double? = nil
@@ -34,8 +36,7 @@ extension PartitionSearchIndex {
             let raw = keyword.raw[position] ?? 0
             let k = keyword.ideal > 0 ? min(1, raw / keyword.ideal) : 0
             let fused = HybridScoring.fuse(semantic: semantic, keyword: k, mode: effectiveMode)
-            let memory = segment.memories[row]
-            let age = query.now.timeIntervalSince(memory.updatedAt)
+            let age = query.now.timeIntervalSince(segment.memories[row].updatedAt)
             var recency: Double? = nil
             var factor = 1.0
             if let h = query.recencyHalfLife, h > 0 {
@@ -45,28 +46,29 @@ extension PartitionSearchIndex {
             }
             let score = min(1, max(0, fused * factor))
             if let threshold = query.threshold, score < threshold { continue }
+            scored.append(FusedCandidate(position: position, score: score, cosine: cosine, semantic: semantic,
+                                         bm25Raw: raw, bm25: k, fused: fused, recency: recency,
+                                         recencyFactor: factor, ageSeconds: age))
+        }
+        scored.sort { $0.score > $1.score || ($0.score == $1.score && $0.position < $1.position) }
+        return scored.prefix(topK).map { c in
+            let (segment, row) = locate(c.position)
             var explanation: SearchExplanation? = nil
             if query.explain {
                 var sources: [String] = []
-                if approximate[position] != nil { sources.append("vector") }
-                if keyword.raw[position] != nil { sources.append("keyword") }
+                if approximate[c.position] != nil { sources.append("vector") }
+                if keyword.raw[c.position] != nil { sources.append("keyword") }
                 explanation = SearchExplanation(
-                    cosine: cosine,
-                    approximateCosine: approximate[position].map { Double($0) * Double(prepared?.scale ?? 1) },
-                    bm25Raw: raw, bm25Ideal: keyword.ideal,
+                    cosine: c.cosine,
+                    approximateCosine: approximate[c.position].map { Double($0) * Double(prepared?.scale ?? 1) },
+                    bm25Raw: c.bm25Raw, bm25Ideal: keyword.ideal,
                     matchedTerms: segment.bm25.matchedTerms(row: row, queryTerms: terms), sources: sources,
-                    scoreBeforeRecency: fused, recencyFactor: factor, ageSeconds: age)
+                    scoreBeforeRecency: c.fused, recencyFactor: c.recencyFactor, ageSeconds: c.ageSeconds)
             }
-            hits.append((position, SearchHit(memory: memory, score: score,
-                                             breakdown: ScoreBreakdown(semantic: semantic, bm25: k, recency: recency),
-                                             explanation: explanation)))
+            return SearchHit(memory: segment.memories[row], score: c.score,
+                             breakdown: ScoreBreakdown(semantic: c.semantic, bm25: c.bm25, recency: c.recency),
+                             explanation: explanation)
         }
-        // Sort positions, not the (large) hits themselves: moving hits dominated small searches.
-        let order = hits.indices.sorted { a, b in
-            let x = hits[a], y = hits[b]
-            return x.hit.score > y.hit.score || (x.hit.score == y.hit.score && x.position < y.position)
-        }
-        return order.prefix(topK).map { hits[$0].hit }
     }
 
     /// The `limit` visible rows with the best approximate similarity, as state positions. Each segment's
@@ -106,4 +108,18 @@ extension PartitionSearchIndex {
         }
         return (raw, fromBase.ideal)
     }
+}
+
+/// One candidate's scores during fusion (small, so ranking moves no memories).
+private struct FusedCandidate {
+    let position: Int
+    let score: Double
+    let cosine: Double?
+    let semantic: Double
+    let bm25Raw: Double
+    let bm25: Double
+    let fused: Double
+    let recency: Double?
+    let recencyFactor: Double
+    let ageSeconds: Double
 }

@@ -5,8 +5,9 @@ import MemoryStorage
 /// float32 copies of the embeddings, BM25 postings and filter columns. Immutable once built.
 ///
 /// A ``PartitionSearchIndex`` is one segment over a whole partition state, or such a segment (the base) plus a
-/// small segment over the memories changed since (the tail).
-struct SearchSegment: Sendable {
+/// small segment over the memories changed since (the tail). A class: searches pass segments around per
+/// candidate, and copying a struct of this many arrays (a retain each) measured 15 % of a small search.
+final class SearchSegment: Sendable {
     let memories: [StoredMemory]
     let vectors: QuantizedVectors
     let bm25: BM25Index
@@ -27,7 +28,7 @@ struct SearchSegment: Sendable {
     }
 
     /// Indexes `memories` with the partition's dimension: the most common embedding length among them.
-    init(memories: [StoredMemory]) {
+    convenience init(memories: [StoredMemory]) {
         self.init(memories: memories, dimension: Self.dimension(of: Self.lengthCounts(memories)))
     }
 
