@@ -39,7 +39,7 @@ public enum HandlerMain {
         let started = ContinuousClock.now
         let server = HandlerServer(configuration: configuration, role: role, logger: logger) { [configuration, logger] in
             do {
-                let service = try await ServiceFactory.makeService(configuration, logger: logger)
+                let service = try await ServiceFactory.makeService(configuration, role: role, logger: logger)
                 logger.info("memory service ready", metadata: ["startup_ms": .stringConvertible((ContinuousClock.now - started).milliseconds)])
                 return service
             } catch let error as ConfigurationError {

@@ -9,14 +9,14 @@ public struct HandlerServer: Sendable {
     public let logger: Logger
     public let handler: MemoryHTTPHandler
 
-    /// `makeService` defaults to ``ServiceFactory/makeService(_:logger:)``; tests and the benchmark pass their own.
+    /// `makeService` defaults to ``ServiceFactory/makeService(_:role:logger:)``; tests and the benchmark pass their own.
     public init(configuration: RuntimeConfiguration, role: HandlerRole, logger: Logger,
                 makeService: (@Sendable () async throws -> any MemoryBackend)? = nil) {
         self.configuration = configuration
         self.role = role
         self.logger = logger
-        let build = makeService ?? { [configuration, logger] in
-            try await ServiceFactory.makeService(configuration, logger: logger)
+        let build = makeService ?? { [configuration, role, logger] in
+            try await ServiceFactory.makeService(configuration, role: role, logger: logger)
         }
         let handle = ServiceHandle(build)
         handler = MemoryHTTPHandler(role: role, authenticator: Authenticator(keys: configuration.apiKeys),

@@ -5,9 +5,10 @@ import MemoryStorage
 
 /// Builds the memory service from the configuration: blob store → partition store → embedder → service.
 public enum ServiceFactory {
-    public static func makeService(_ config: RuntimeConfiguration, logger: Logger) async throws -> any MemoryBackend {
+    public static func makeService(_ config: RuntimeConfiguration, role: HandlerRole = .local,
+                                   logger: Logger) async throws -> any MemoryBackend {
         let models = try EmbedderFactory.makeModels(embedderName: config.embedderName, environment: config.environment)
-        let blobs = try await config.storage.makeBlobStore()
+        let blobs = try await config.storage.makeBlobStore(readOnly: role == .search)
         let store = PartitionStore(blobs: blobs, logger: logger)
         logger.info("models ready", metadata: [
             "embedder": .string(models.embedder.model), "dimension": .stringConvertible(models.embedder.dimension),

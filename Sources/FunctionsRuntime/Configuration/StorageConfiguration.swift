@@ -48,7 +48,10 @@ public enum StorageConfiguration: Sendable, Equatable {
     }
 
     /// Opens the blob store: the storage engine's `FileBlobStore` for a folder, `AzureBlobStore` otherwise.
-    public func makeBlobStore(logger: Logger = Logger(label: "memory.storage.azure")) async throws -> any BlobStore {
+    /// `readOnly` (the search app, which may hold a read-only identity) checks only that the container can be
+    /// read at startup, not written.
+    public func makeBlobStore(readOnly: Bool = false,
+                              logger: Logger = Logger(label: "memory.storage.azure")) async throws -> any BlobStore {
         switch self {
         case .folder(let path, let container):
             let root = URL(fileURLWithPath: path).appendingPathComponent(container, isDirectory: true)
@@ -60,15 +63,16 @@ public enum StorageConfiguration: Sendable, Equatable {
             }
             return FileBlobStore(root: root, durable: true)
         case .azureConnectionString(let setting, let container):
-            return try await Self.openAzure(setting, container: container, logger: logger)
+            return try await Self.openAzure(setting, container: container, readOnly: readOnly, logger: logger)
         case .azureAccountURL(let url, let container):
-            return try await Self.openAzure(url.absoluteString, container: container, logger: logger)
+            return try await Self.openAzure(url.absoluteString, container: container, readOnly: readOnly, logger: logger)
         }
     }
 
     /// Builds the Azure store and checks at startup that the container exists (creating it if missing) and can be
-    /// listed, written and deleted in; any failure says what to fix (docs/azure-blob.md).
-    private static func openAzure(_ setting: String, container: String, logger: Logger) async throws -> any BlobStore {
+    /// listed, and unless `readOnly`, written and deleted in; any failure says what to fix (docs/azure-blob.md).
+    private static func openAzure(_ setting: String, container: String, readOnly: Bool,
+                                  logger: Logger) async throws -> any BlobStore {
         let store: AzureBlobStore
         do {
             store = try AzureBlobStore.make(setting: setting, container: container, logger: logger)
@@ -76,7 +80,7 @@ public enum StorageConfiguration: Sendable, Equatable {
             throw ConfigurationError(setting: "MEMORY_STORAGE", problem: error.description)
         }
         do {
-            try await store.verifyAccess()
+            try await store.verifyAccess(requireWrite: !readOnly)
         } catch {
             throw ConfigurationError(setting: "MEMORY_STORAGE", problem: "\(error)")
         }
