@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ModelClients
 
 /// Builds the embedder named by `MEMORY_EMBEDDER` and the chat model named by `MEMORY_LLM`. The single place
@@ -24,7 +25,9 @@ public enum EmbedderFactory {
         env["MEMORY_EMBEDDER"] = embedderName.lowercased()
         let models: ConfiguredModels
         do {
-            models = try ModelConfiguration.fromEnvironment(env)
+            // Without AZURE_OPENAI_API_KEY, Azure OpenAI is called with the Function App's managed identity.
+            let identity = ManagedIdentityBearerToken.fromEnvironment(env, logger: Logger(label: "memory.models.identity"))
+            models = try ModelConfiguration.fromEnvironment(env, tokenProvider: identity)
         } catch let error as ModelConfigurationError {
             throw ConfigurationError(setting: error.settingName, problem: error.description)
         } catch {

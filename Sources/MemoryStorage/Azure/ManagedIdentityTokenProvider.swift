@@ -59,9 +59,11 @@ public actor ManagedIdentityTokenProvider {
         self.now = now
     }
 
-    /// Reads `IDENTITY_ENDPOINT`, `IDENTITY_HEADER` and (optionally) `AZURE_CLIENT_ID` from `environment`.
+    /// Reads `IDENTITY_ENDPOINT`, `IDENTITY_HEADER` and (optionally) `AZURE_CLIENT_ID` from `environment`, for
+    /// tokens of audience `resource` (Blob by default).
     /// - Throws: ``AzureSettingsError/managedIdentityUnavailable(reason:)`` when the variables are missing.
-    public static func fromEnvironment(_ environment: [String: String], session: URLSession = .shared,
+    public static func fromEnvironment(_ environment: [String: String], resource: String = "https://storage.azure.com/",
+                                       session: URLSession = .shared,
                                        logger: Logger) throws -> ManagedIdentityTokenProvider {
         guard let raw = environment["IDENTITY_ENDPOINT"], !raw.isEmpty else {
             throw AzureSettingsError.managedIdentityUnavailable(reason: "IDENTITY_ENDPOINT is not set")
@@ -73,8 +75,8 @@ public actor ManagedIdentityTokenProvider {
             throw AzureSettingsError.managedIdentityUnavailable(reason: "IDENTITY_HEADER is not set")
         }
         let clientId = environment["AZURE_CLIENT_ID"].flatMap { $0.isEmpty ? nil : $0 }
-        return ManagedIdentityTokenProvider(endpoint: url, secret: secret, clientId: clientId, session: session,
-                                            logger: logger)
+        return ManagedIdentityTokenProvider(endpoint: url, secret: secret, resource: resource, clientId: clientId,
+                                            session: session, logger: logger)
     }
 
     /// A valid access token, from the cache or freshly fetched.
