@@ -154,6 +154,32 @@ import MemoryStorage
         #expect(await serviceError { _ = try await f.service.deleteEntity(type: "planet", id: "x", f.context()) }?.code == "invalid_entity_type")
     }
 
+    @Test func aWriteLargerThanOneAppendIsRefusedWithA400AndWritesNothing() async throws {
+        let f = try ServiceFixture(maxAppendBlockBytes: 4096); defer { f.cleanUp() }
+        try await f.add(["fits in one append"])
+        let many = (0..<30).map { "message \($0) " + String(repeating: "x", count: 200) }
+        let e = await serviceError { try await f.add(many) }
+        #expect(e?.kind == .invalidRequest)
+        #expect(e?.code == "batch_too_large")
+        #expect(e?.detail.contains("nothing was written") == true)
+        let all = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"alice"}}"#)), f.context())
+        #expect(all["count"]?.doubleValue == 1)
+    }
+
+    @Test func deleteAllOfManyMemoriesTakesSeveralAppendsAndErasesThemAll() async throws {
+        var options = MemoryServiceOptions()
+        options.purgesPerAppend = 7
+        let f = try ServiceFixture(options: options); defer { f.cleanUp() }
+        for batch in 0..<5 { try await f.add((0..<10).map { "memory \(batch)-\($0)" }) }
+        try await f.add(["bob's"], user: "bob")
+        let r = try await f.service.deleteAll(scopes: MemoryScopes(userId: "alice"), f.context())
+        #expect(r["deleted"]?.doubleValue == 50)
+        let left = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"alice"}}"#)), f.context())
+        #expect(left["count"]?.doubleValue == 0)
+        let bob = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"bob"}}"#)), f.context())
+        #expect(bob["count"]?.doubleValue == 1)
+    }
+
     @Test func batchUpdateAndDeleteAreAllOrNothingOnUnknownIds() async throws {
         let f = try ServiceFixture(); defer { f.cleanUp() }
         let ids = try await f.add(["one", "two"])

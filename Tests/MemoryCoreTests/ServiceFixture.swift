@@ -9,12 +9,14 @@ struct ServiceFixture {
     let root: URL
     let service: MemoryService
 
-    init(embedder: any Embedder = HashingEmbedder(dimension: 64), chat: (any ChatModel)? = nil) throws {
+    init(embedder: any Embedder = HashingEmbedder(dimension: 64), chat: (any ChatModel)? = nil,
+         maxAppendBlockBytes: Int = .max, options: MemoryServiceOptions = MemoryServiceOptions()) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("svc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let logger = Logger(label: "test")
-        let store = PartitionStore(blobs: try FileBlobStore(root: root, durable: false), logger: logger)
-        service = MemoryService(store: store, embedder: embedder, chat: chat, logger: logger)
+        let blobs = FileBlobStore(root: root, durable: false, maxAppendBlockBytes: maxAppendBlockBytes)
+        let store = PartitionStore(blobs: blobs, logger: logger)
+        service = MemoryService(store: store, embedder: embedder, chat: chat, options: options, logger: logger)
     }
 
     func context(_ tenant: String = "acme", key: String? = nil, now: Date = Date()) -> RequestContext {

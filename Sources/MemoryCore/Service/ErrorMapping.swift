@@ -27,6 +27,11 @@ extension MemoryServiceError {
                 return MemoryServiceError(
                     .unavailable, code: "storage_corrupt",
                     detail: "partition \(partition): blob \(blob) is unreadable (\(detail)); run compaction or restore it")
+            case .batchTooLarge(let partition, let bytes, let limit):
+                return .invalid(
+                    "this request would write \(bytes) bytes to partition \(partition) in one append, more than the "
+                        + "storage's \(limit); nothing was written: send fewer memories (or shorter texts) per request",
+                    code: "batch_too_large")
             case .storage(let partition, let underlying):
                 return MemoryServiceError(
                     .unavailable, code: "storage_unavailable",

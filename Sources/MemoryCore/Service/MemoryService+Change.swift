@@ -83,16 +83,29 @@ extension MemoryService {
         }
     }
 
-    /// Purges the memories of `key` that `match`, in one append, then compacts when the partition is empty so
-    /// its bytes are gone. Returns how many were erased.
+    /// Purges the memories of `key` that `match`, ``MemoryServiceOptions/purgesPerAppend`` per append, then compacts when the
+    /// partition is empty so its bytes are gone. Returns how many were erased. Larger erasures take several
+    /// appends: if one fails, those before it stand, and repeating the request finishes the job.
     func purgeAll(_ key: PartitionKey, _ context: RequestContext, where match: @escaping (StoredMemory) -> Bool)
         async throws -> Int
     {
-        let (count, state) = try await store.write(key, space: nil) { state -> WriteDecision<Int> in
-            let ids = state.memories.filter(match).map(\.id)
-            guard !ids.isEmpty else { return .skip(0) }
-            return .append(LogBatch(operations: ids.map { .purge(id: $0, at: context.now) }, writtenAt: context.now),
-                           ids.count)
+        let perAppend = max(1, options.purgesPerAppend)
+        var count = 0
+        var state: PartitionState
+        while true {
+            let (purged, after) = try await store.write(key, space: nil) { state -> WriteDecision<Int> in
+                var ids: [UUID] = []
+                for m in state.memories where match(m) {
+                    ids.append(m.id)
+                    if ids.count == perAppend { break }
+                }
+                guard !ids.isEmpty else { return .skip(0) }
+                return .append(LogBatch(operations: ids.map { .purge(id: $0, at: context.now) }, writtenAt: context.now),
+                               ids.count)
+            }
+            count += purged
+            state = after
+            if purged < perAppend { break }
         }
         if state.memories.isEmpty {
             do {

@@ -12,6 +12,9 @@ public struct MemoryServiceOptions: Sendable {
     public var searchIndexCacheCapacity: Int = 256
     /// Default recency half-life for search, in days; nil = no recency weighting unless a request asks.
     public var defaultRecencyHalfLifeDays: Double? = nil
+    /// Purges per append when erasing many memories (delete-all, delete-entity): a purge record is ~30 bytes,
+    /// so an append stays near 1 MB, well inside Azure's 4 MiB block limit.
+    public var purgesPerAppend: Int = 30_000
 
     public init() {}
 }

@@ -15,6 +15,7 @@ public struct AzureBlobStore: BlobStore {
 
     /// The largest block one append may carry at x-ms-version 2021-08-06 (4 MiB; 100 MiB needs 2022-11-02).
     public static let maxAppendBlockSize = 4 * 1024 * 1024
+    public var maxAppendBlockBytes: Int { Self.maxAppendBlockSize }
 
     /// The container this store reads and writes.
     public var container: String { client.container }

@@ -130,9 +130,15 @@ public protocol BlobStore: Sendable {
 
     /// Deletes a blob if `condition` holds (`.none` or `.ifMatch`).
     func delete(_ name: String, condition: WriteCondition) async throws
+
+    /// The largest block one ``appendBlock(_:data:expectedPosition:)`` accepts (Azure: 4 MiB at the API
+    /// version this engine speaks). The engine refuses larger batches up front instead of failing mid-write.
+    var maxAppendBlockBytes: Int { get }
 }
 
 extension BlobStore {
+    public var maxAppendBlockBytes: Int { Int.max }
+
     /// Reads a whole blob.
     public func get(_ name: String) async throws -> BlobContent {
         try await get(name, range: nil)

@@ -23,11 +23,14 @@ import Darwin
 public struct FileBlobStore: BlobStore {
     public let root: URL
     public let durable: Bool
+    /// No limit by default; tests set Azure's (``AzureBlobStore/maxAppendBlockSize``) or smaller.
+    public let maxAppendBlockBytes: Int
     private let rootPath: String
 
-    public init(root: URL, durable: Bool = true) {
+    public init(root: URL, durable: Bool = true, maxAppendBlockBytes: Int = .max) {
         self.root = root
         self.durable = durable
+        self.maxAppendBlockBytes = maxAppendBlockBytes
         var p = root.path
         while p.count > 1, p.hasSuffix("/") { p.removeLast() }
         self.rootPath = p

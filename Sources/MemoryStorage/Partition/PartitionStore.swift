@@ -29,6 +29,8 @@ public enum PartitionStoreError: Error, Sendable, Equatable {
     /// Too many lost races in a row (heavy contention); the caller may retry.
     case contention(partition: String, attempts: Int)
     case storage(partition: String, underlying: BlobStoreError)
+    /// One write would append more bytes than the blob store takes in one block; nothing was written.
+    case batchTooLarge(partition: String, bytes: Int, limit: Int)
 }
 
 /// What one compaction did.
@@ -129,6 +131,10 @@ public final class PartitionStore: Sendable {
             }
             let expected = c.offsets[active.name] ?? 0
             let frame = LogCodec.encode(batch)
+            guard frame.count <= blobs.maxAppendBlockBytes else {
+                throw PartitionStoreError.batchTooLarge(partition: key.description, bytes: frame.count,
+                                                        limit: blobs.maxAppendBlockBytes)
+            }
             do {
                 let r = try await blobs.appendBlock(key.prefix + active.name, data: frame, expectedPosition: expected)
                 c.state.apply(batch)
