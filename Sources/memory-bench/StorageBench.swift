@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MemoryCore
 import MemoryStorage
 
 /// `memory-bench storage`: durable append throughput (1 and 4 writer processes), partition open time,
@@ -27,6 +28,9 @@ struct StorageBench: AsyncParsableCommand {
 
     @Option(help: "Timed opens per size.")
     var opens: Int = 15
+
+    @Flag(help: "Compact without the search layer's derived sections (BM25 postings), to compare size and open time.")
+    var withoutDerivedSections = false
 
     func run() async throws {
         HugePageMalloc.reexecIfNeeded()  // as the handlers do (MEMORY_HUGE_PAGES=0 to compare without)
@@ -86,7 +90,7 @@ struct StorageBench: AsyncParsableCommand {
     func openAndCompactBenchmark(blobs: FileBlobStore, size: Int, logger: Logger) async throws {
         let key = PartitionKey(tenant: "bench", owner: PartitionOwner(kind: .user, id: "open-\(size)"))
         let space = EmbeddingSpace(model: "bench", dimension: dim)
-        var options = PartitionStoreOptions()
+        var options = withoutDerivedSections ? PartitionStoreOptions() : MemoryService.storeOptions()
         options.garbageGracePeriod = 0
         let writer = PartitionStore(blobs: blobs, options: options, logger: logger)
         var textBytes = 0, metadataBytes = 0
@@ -142,6 +146,35 @@ struct StorageBench: AsyncParsableCommand {
         times.sort()
         print(String(format: "open: %d memories (%d-d), snapshot + empty log tail, warm OS cache: p50 %.1f ms, p90 %.1f ms, min %.1f ms (n=%d)",
                      size, dim, percentile(times, 0.5), percentile(times, 0.9), times[0], times.count))
+        if !withoutDerivedSections { try await indexBuildBenchmark(blobs: blobs, key: key, size: size, logger: logger) }
+    }
+
+    /// Search-index build after a fresh open: from the snapshot's BM25 postings vs from scratch (the same
+    /// memories without the snapshot's sections).
+    func indexBuildBenchmark(blobs: FileBlobStore, key: PartitionKey, size: Int, logger: Logger) async throws {
+        var seeded: [Double] = [], scratch: [Double] = [], decode: [Double] = []
+        for _ in 0..<opens {
+            let state = try await PartitionStore(blobs: blobs, logger: logger).read(key)
+            guard let base = state.snapshotBase, let section = base.section(kind: BM25SnapshotSection.kind) else {
+                preconditionFailure("snapshot lacks BM25 postings")
+            }
+            var t = Date()
+            _ = try BM25SnapshotSection.decode(section.data, documentIds: base.memories.map(\.id))
+            decode.append(Date().timeIntervalSince(t) * 1000)
+            t = Date()
+            _ = PartitionSearchIndex(state: state)
+            seeded.append(Date().timeIntervalSince(t) * 1000)
+            let bare = PartitionState(key: key, memories: state.memories, history: state.history,
+                                      idempotentResponses: state.idempotentResponses, revision: state.revision)
+            t = Date()
+            _ = PartitionSearchIndex(state: bare)
+            scratch.append(Date().timeIntervalSince(t) * 1000)
+        }
+        seeded.sort()
+        scratch.sort()
+        decode.sort()
+        print(String(format: "search index build after open: %d memories: from snapshot postings p50 %.1f ms (of which decoding the BM25 section %.1f ms), from scratch p50 %.1f ms (n=%d)",
+                     size, percentile(seeded, 0.5), percentile(decode, 0.5), percentile(scratch, 0.5), seeded.count))
     }
 
     func jsonBytes(_ v: JSONValue) -> Int {

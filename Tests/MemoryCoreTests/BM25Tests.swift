@@ -57,29 +57,4 @@ struct BM25Tests {
         // A filter removes rows from the scores.
         #expect(index.scores(queryTerms: ["banana"], allowed: { $0 != 0 }).rows == [1])
     }
-
-    @Test("serialised postings read back identical and score identically")
-    func roundTrip() throws {
-        let index = BM25Index(documents: Self.docs(["Prefers weekly invoices", "東京に住む", "", "invoice invoice INVOICE", "Café au lait"]))
-        let data = index.serialized()
-        let back = try BM25Index(serialized: data)
-        #expect(back == index)
-        let q = TextTokenizer.terms("invoice café")
-        #expect(back.scores(queryTerms: q, allowed: { _ in true }).scores == index.scores(queryTerms: q, allowed: { _ in true }).scores)
-        #expect(Array(data.prefix(8)) == Array("AMBM25v1".utf8))
-    }
-
-    @Test("corrupt or truncated sections throw, never crash")
-    func corrupt() {
-        let data = BM25Index(documents: Self.docs(["alpha beta", "beta gamma"])).serialized()
-        for cut in [0, 7, 8, 20, data.count / 2, data.count - 1] {
-            #expect(throws: BM25FormatError.self) { try BM25Index(serialized: data.prefix(cut)) }
-        }
-        var bad = data
-        bad[0] = 0x00   // magic starts with "A" (0x41)
-        #expect(throws: BM25FormatError.self) { try BM25Index(serialized: bad) }
-        var extra = data
-        extra.append(0)
-        #expect(throws: BM25FormatError.self) { try BM25Index(serialized: extra) }
-    }
 }

@@ -28,14 +28,23 @@ public struct SnapshotContents: Sendable {
                   history: state.history, idempotentResponses: state.idempotentResponses)
     }
 
+    /// The partition state the snapshot holds; it carries the snapshot's extra sections (with its memories in
+    /// record order) as its ``PartitionState/snapshotBase`` when there are any.
     public var state: PartitionState {
         PartitionState(key: key, memories: memories, history: history, idempotentResponses: idempotentResponses,
-                       revision: revision)
+                       revision: revision, snapshotSections: extraSections)
     }
 }
 
 /// One section of a snapshot file: a kind and its bytes.
+///
+/// Kinds below ``firstDerivedKind`` belong to the storage engine; kinds from it up hold data a layer above
+/// derives from the memories (``PartitionStoreOptions/derivedSections``), which the engine stores and hands
+/// back without reading.
 public struct SnapshotSection: Sendable, Equatable {
+    /// The lowest kind reserved for derived data (docs/snapshot-format.md).
+    public static let firstDerivedKind: UInt32 = 100
+
     public var kind: UInt32
     public var data: [UInt8]
     public init(kind: UInt32, data: [UInt8]) {

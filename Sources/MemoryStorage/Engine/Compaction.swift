@@ -70,7 +70,9 @@ extension PartitionStore {
         }
 
         let snapName = Manifest.snapshotName(generation: active.generation)
-        let bytes = SnapshotCodec.encode(SnapshotContents(state: state, space: m.embeddingSpace))
+        var contents = SnapshotContents(state: state, space: m.embeddingSpace)
+        contents.extraSections = derivedSections(for: state)
+        let bytes = SnapshotCodec.encode(contents)
         try await storage(key, snapName) {
             _ = try await self.blobs.put(key.prefix + snapName, data: bytes, condition: .ifNoneMatchAny)
         }
@@ -106,6 +108,19 @@ extension PartitionStore {
             "partition": "\(key)", "liveMemories": "\(report.liveMemories)", "foldedLogBytes": "\(report.foldedLogBytes)",
             "snapshotBytes": "\(report.snapshotBytes)", "deletedBlobs": "\(report.deletedBlobs)"])
         return report
+    }
+
+    /// The sections ``PartitionStoreOptions/derivedSections`` derives from `state`, of derived kinds only.
+    private func derivedSections(for state: PartitionState) -> [SnapshotSection] {
+        guard let derive = options.derivedSections else { return [] }
+        return derive(state).filter { section in
+            guard section.kind >= SnapshotSection.firstDerivedKind else {
+                logger.warning("derived snapshot section dropped: its kind is reserved for the storage engine",
+                               metadata: ["partition": "\(state.key)", "kind": "\(section.kind)"])
+                return false
+            }
+            return true
+        }
     }
 
     private func hook(_ step: CompactionStep) {

@@ -34,6 +34,12 @@ public struct PartitionState: Sendable {
     /// a memory in place, an add appends, and a removal (delete, purge) moves the last memory into the freed
     /// slot. So a memory no change touched keeps its position unless it was among the last memories.
     public private(set) var journal: ChangeJournal
+    /// The snapshot this state was loaded from, when it carried derived sections (see
+    /// ``PartitionStoreOptions/derivedSections``): lets a layer above reuse what it stored there instead of
+    /// deriving it again. Set only by the snapshot-loading initialiser, carried unchanged by `apply` (its
+    /// ``SnapshotBase/lineage`` is this state's ``ChangeJournal/lineage``, so ``changes(since:lineage:)`` tells
+    /// what changed after it).
+    public let snapshotBase: SnapshotBase?
 
     /// An empty partition.
     public init(key: PartitionKey) {
@@ -44,12 +50,15 @@ public struct PartitionState: Sendable {
         self.idempotentResponses = [:]
         self.revision = 0
         self.journal = ChangeJournal(revision: 0)
+        self.snapshotBase = nil
     }
 
-    /// A partition rebuilt from a snapshot's contents.
+    /// A partition rebuilt from a snapshot's contents. With `snapshotSections` (the snapshot's derived
+    /// sections), the state keeps them and `memories` as its ``snapshotBase``.
     public init(
         key: PartitionKey, memories: [StoredMemory], history: MemoryHistory,
-        idempotentResponses: [String: IdempotentResponse], revision: UInt64
+        idempotentResponses: [String: IdempotentResponse], revision: UInt64,
+        snapshotSections: [SnapshotSection] = []
     ) {
         self.key = key
         self.memories = memories
@@ -60,7 +69,10 @@ public struct PartitionState: Sendable {
         self.history = history
         self.idempotentResponses = idempotentResponses
         self.revision = revision
-        self.journal = ChangeJournal(revision: revision)
+        let journal = ChangeJournal(revision: revision)
+        self.journal = journal
+        self.snapshotBase = snapshotSections.isEmpty ? nil
+            : SnapshotBase(lineage: journal.lineage, revision: revision, memories: memories, sections: snapshotSections)
     }
 
     /// The live memory with this id.

@@ -67,6 +67,13 @@ public struct PartitionStoreOptions: Sendable {
     public var maxWriteAttempts: Int = 500
     /// Called after each compaction step; the process tests use it to exit the process at a named step.
     public var compactionCrashHook: (@Sendable (CompactionStep) -> Void)? = nil
+    /// Data a layer above derives from the memories (for example the retrieval layer's BM25 postings), stored
+    /// in the snapshot so that a process opening the partition need not derive it again. Compaction calls it
+    /// with the state it writes; the sections describe that state's memories in its order, which is the
+    /// snapshot's record order. Only kinds ≥ ``SnapshotSection/firstDerivedKind`` are stored (others are
+    /// dropped with a warning). The storage layer never reads these sections: a loaded state hands them back
+    /// untouched in ``PartitionState/snapshotBase``.
+    public var derivedSections: (@Sendable (PartitionState) -> [SnapshotSection])? = nil
 
     public init() {}
 }

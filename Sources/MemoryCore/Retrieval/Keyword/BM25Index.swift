@@ -1,7 +1,7 @@
 import Foundation
 
-/// BM25 (k1 = 1.2, b = 0.75) over memory texts, with postings laid out as flat arrays so they serialise
-/// directly into a snapshot section (byte layout in `docs/retrieval.md`).
+/// BM25 (k1 = 1.2, b = 0.75) over memory texts, with postings laid out as flat arrays (stored in a snapshot
+/// by ``BM25SnapshotSection``, byte layout in `docs/retrieval.md`, "BM25 section").
 ///
 /// Documents are addressed by their position (`row`) in the list the index was built from; ``documentIds``
 /// maps rows back to memory ids.
@@ -67,13 +67,16 @@ public struct BM25Index: Sendable, Equatable {
                   terms: order.map { vocabulary[$0] }, postingStarts: starts, postingRows: rows, postingFrequencies: freqs)
     }
 
+    /// From its parts; `termIndex` (the position of each term) is computed when not given. The terms must be
+    /// distinct strings (equal under `String` comparison), or computing `termIndex` traps.
     init(documentIds: [UUID], documentLengths: [UInt32], totalLength: UInt64, terms: [String],
-         postingStarts: [UInt32], postingRows: [UInt32], postingFrequencies: [UInt32]) {
+         postingStarts: [UInt32], postingRows: [UInt32], postingFrequencies: [UInt32],
+         termIndex: [String: Int]? = nil) {
         self.documentIds = documentIds
         self.documentLengths = documentLengths
         self.totalLength = totalLength
         self.terms = terms
-        self.termIndex = Dictionary(uniqueKeysWithValues: terms.enumerated().map { ($1, $0) })
+        self.termIndex = termIndex ?? Dictionary(uniqueKeysWithValues: terms.enumerated().map { ($1, $0) })
         self.postingStarts = postingStarts
         self.postingRows = postingRows
         self.postingFrequencies = postingFrequencies

@@ -29,11 +29,19 @@ public final class PartitionSearchIndex: Sendable {
     /// Lower bound on the candidates each side proposes.
     public static let minimumCandidates = 64
 
-    /// Builds the whole index over `state`.
+    /// Builds the whole index over `state`. When the state was loaded from a snapshot holding its BM25
+    /// postings (``BM25SnapshotSection``), the base is built over the snapshot's memories with those postings
+    /// instead of tokenising every text, and the changes since the snapshot are added as a tail — the same
+    /// answers as a build from scratch (see `docs/retrieval.md`, "BM25 section").
     public convenience init(state: PartitionState) {
-        self.init(revision: state.revision, count: state.memories.count,
-                  origin: IndexOrigin(lineage: state.journal.lineage, revision: state.revision),
-                  base: SearchSegment(memories: state.memories), basePositions: state.positions, tail: nil)
+        if let seed = SnapshotSeed(state: state) {
+            self.init(revision: state.revision, count: state.memories.count, origin: seed.origin, base: seed.base,
+                      basePositions: seed.basePositions, tail: seed.tail)
+        } else {
+            self.init(revision: state.revision, count: state.memories.count,
+                      origin: IndexOrigin(lineage: state.journal.lineage, revision: state.revision),
+                      base: SearchSegment(memories: state.memories), basePositions: state.positions, tail: nil)
+        }
     }
 
     init(revision: UInt64, count: Int, origin: IndexOrigin, base: SearchSegment, basePositions: [UUID: Int],
@@ -52,6 +60,11 @@ public final class PartitionSearchIndex: Sendable {
     public var scanBytes: Int { base.vectors.scanBytes + (tail?.segment.vectors.scanBytes ?? 0) }
     /// True when the index was derived from an earlier one rather than built over the whole state.
     public var isIncremental: Bool { tail != nil }
+    /// The revision of the state the base was built from (earlier than ``revision`` when the index has a
+    /// tail, e.g. a base built from the snapshot the state was loaded from).
+    public var baseRevision: UInt64 { origin.revision }
+    /// Number of memories in the base segment.
+    var baseCount: Int { base.count }
     /// The BM25 postings over every memory, rows in state order (e.g. to serialise into a snapshot). A derived
     /// index builds them on demand.
     public var keywordIndex: BM25Index {

@@ -53,14 +53,18 @@ public actor SearchIndexCache {
                 let previous = await prior.value
                 if let derived = PartitionSearchIndex(state: state, updating: previous) { return derived }
                 let full = PartitionSearchIndex(state: state)
-                await self.derivationFellBack(full, key: state.key, baseCount: state.memories.count)
+                await self.derivationFellBack(full, key: state.key)
                 return full
             }
             entry = Entry(revision: state.revision, origin: cached.origin, baseCount: cached.baseCount, build: build,
                           lastUse: clock)
         } else {
             builds += 1
-            let build = Task.detached(priority: .userInitiated) { PartitionSearchIndex(state: state) }
+            let build = Task.detached(priority: .userInitiated) { [self] in
+                let full = PartitionSearchIndex(state: state)
+                await self.recordBase(of: full, key: state.key)
+                return full
+            }
             entry = Entry(revision: state.revision, origin: IndexOrigin(lineage: state.journal.lineage, revision: state.revision),
                           baseCount: state.memories.count, build: build, lastUse: clock)
         }
@@ -72,12 +76,18 @@ public actor SearchIndexCache {
     }
 
     /// A derivation that turned out impossible built `full` instead: count it as such and record its base.
-    private func derivationFellBack(_ full: PartitionSearchIndex, key: PartitionKey, baseCount: Int) {
+    private func derivationFellBack(_ full: PartitionSearchIndex, key: PartitionKey) {
         incrementalBuilds -= 1
         builds += 1
-        if var entry = entries[key], entry.revision == full.revision {
-            entry.origin = full.origin
-            entry.baseCount = baseCount
+        recordBase(of: full, key: key)
+    }
+
+    /// Records the base `index` was built with (a full build over a state loaded from a snapshot may keep
+    /// the snapshot's base and add a tail), so later derivations are decided against it.
+    private func recordBase(of index: PartitionSearchIndex, key: PartitionKey) {
+        if var entry = entries[key], entry.revision == index.revision {
+            entry.origin = index.origin
+            entry.baseCount = index.baseCount
             entries[key] = entry
         }
     }

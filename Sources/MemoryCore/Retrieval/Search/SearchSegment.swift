@@ -17,19 +17,20 @@ final class SearchSegment: Sendable {
     /// How many memories have each embedding length (to tell the partition's dimension after a change).
     let embeddingLengths: [Int: Int]
 
-    /// Indexes `memories`, keeping vectors of length `dimension` only.
-    init(memories: [StoredMemory], dimension: Int) {
+    /// Indexes `memories`, keeping vectors of length `dimension` only; `bm25` are their postings when already
+    /// known (read from a snapshot), else they are built from the texts.
+    init(memories: [StoredMemory], dimension: Int, bm25: BM25Index? = nil) {
         self.memories = memories
         self.vectors = QuantizedVectors(vectors: memories.map(\.embedding), dimension: dimension)
-        self.bm25 = BM25Index(documents: memories.map { ($0.id, $0.text) })
+        self.bm25 = bm25 ?? BM25Index(documents: memories.map { ($0.id, $0.text) })
         self.columns = FilterColumns(memories: memories)
         self.expiringRows = memories.indices.filter { memories[$0].expirationDate != nil }
         self.embeddingLengths = Self.lengthCounts(memories)
     }
 
     /// Indexes `memories` with the partition's dimension: the most common embedding length among them.
-    convenience init(memories: [StoredMemory]) {
-        self.init(memories: memories, dimension: Self.dimension(of: Self.lengthCounts(memories)))
+    convenience init(memories: [StoredMemory], bm25: BM25Index? = nil) {
+        self.init(memories: memories, dimension: Self.dimension(of: Self.lengthCounts(memories)), bm25: bm25)
     }
 
     var count: Int { memories.count }
