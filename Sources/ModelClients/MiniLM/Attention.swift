@@ -110,7 +110,11 @@ enum GELU {
 
     @inline(__always)
     static func erf(_ input: SIMD8<Float>) -> SIMD8<Float> {
-        let x = input.clamped(lowerBound: SIMD8(repeating: -4), upperBound: SIMD8(repeating: 4))
+        // Clamp to [-4, 4] with masks: `clamped(lowerBound:upperBound:)` compiled to calls of the generic
+        // `pointwiseMin`/`pointwiseMax`, 2 % of a batch.
+        var x = input
+        x.replace(with: SIMD8(repeating: 4), where: x .> 4)
+        x.replace(with: SIMD8(repeating: -4), where: x .< -4)
         let x2 = x * x
         var p = x2 * -2.72614225801306e-10 + 2.77068142495902e-08
         p = x2 * p - 2.10102402082508e-06
