@@ -118,7 +118,9 @@ enum BenchMachine {
         let p = Process()
         p.executableURL = exe
         p.environment = ["PATH": "/usr/bin:/bin", "FUNCTIONS_CUSTOMHANDLER_PORT": String(port), "MEMORY_STORAGE": storage.path,
-                         "MEMORY_EMBEDDER": "hash", "MEMORY_LOG_LEVEL": "warning", "MEMORY_LOCAL_COMPACT_SECONDS": "0"]
+                         "MEMORY_EMBEDDER": "hash", "MEMORY_LOG_LEVEL": "warning", "MEMORY_LOCAL_COMPACT_SECONDS": "0",
+                         // Passed through so `MEMORY_HUGE_PAGES=0 memory-bench http` measures starts without the re-exec.
+                         "MEMORY_HUGE_PAGES": ProcessInfo.processInfo.environment["MEMORY_HUGE_PAGES"] ?? ""]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
