@@ -119,6 +119,22 @@ public struct BM25Index: Sendable, Equatable {
     /// the scores one index over the whole corpus would give). `distinctTerms` must be distinct and sorted
     /// (the summation order, so equal inputs give bit-identical scores).
     func scores(distinctTerms: [String], corpus: BM25Corpus, allowed: (Int) -> Bool) -> BM25Scores {
+        scores(distinctTerms: distinctTerms, corpus: corpus, everyRowAllowed: false, allowed: allowed)
+    }
+
+    /// ``scores(distinctTerms:corpus:allowed:)`` over the rows `selection` holds; an unfiltered selection skips
+    /// the per-posting check altogether.
+    func scores(distinctTerms: [String], corpus: BM25Corpus, selection: RowSelection) -> BM25Scores {
+        if case .all = selection {
+            return scores(distinctTerms: distinctTerms, corpus: corpus, everyRowAllowed: true, allowed: { _ in true })
+        }
+        return scores(distinctTerms: distinctTerms, corpus: corpus, everyRowAllowed: false, allowed: selection.contains)
+    }
+
+    /// The scoring loop: per posting, `w · tf · (k1 + 1) / (tf + k1 · (1 − b + b · len / avgdl))` added to the
+    /// row's score (terms in the order given, so equal inputs give bit-identical sums).
+    private func scores(distinctTerms: [String], corpus: BM25Corpus, everyRowAllowed: Bool,
+                        allowed: (Int) -> Bool) -> BM25Scores {
         let n = documentCount
         let avgdl = corpus.averageLength
         var ideal = 0.0
@@ -130,12 +146,20 @@ public struct BM25Index: Sendable, Equatable {
             guard let t = termIndex[term] else { continue }
             let start = Int(postingStarts[t]), end = Int(postingStarts[t + 1])
             if !touched { dense = [Double](repeating: 0, count: n); touched = true }
-            for p in start..<end {
-                let row = Int(postingRows[p])
-                guard allowed(row) else { continue }
-                let tf = Double(postingFrequencies[p])
-                let norm = Self.k1 * (1 - Self.b + Self.b * Double(documentLengths[row]) / avgdl)
-                dense[row] += w * tf * (Self.k1 + 1) / (tf + norm)
+            dense.withUnsafeMutableBufferPointer { scores in
+                postingRows.withUnsafeBufferPointer { rows in
+                    postingFrequencies.withUnsafeBufferPointer { frequencies in
+                        documentLengths.withUnsafeBufferPointer { lengths in
+                            for p in start..<end {
+                                let row = Int(rows[p])
+                                if !everyRowAllowed && !allowed(row) { continue }
+                                let tf = Double(frequencies[p])
+                                let norm = Self.k1 * (1 - Self.b + Self.b * Double(lengths[row]) / avgdl)
+                                scores[row] += w * tf * (Self.k1 + 1) / (tf + norm)
+                            }
+                        }
+                    }
+                }
             }
         }
         let rows = touched ? dense.indices.filter { dense[$0] > 0 } : []

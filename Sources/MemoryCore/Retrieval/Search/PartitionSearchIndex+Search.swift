@@ -91,7 +91,10 @@ extension PartitionSearchIndex {
         var best = TopCandidates(capacity: limit)
         var raw: [Int: Double] = [:]
         guard let tail else {
-            let scores = base.bm25.scores(queryTerms: terms, allowed: visible.base.contains)
+            let distinct = Array(Set(terms)).sorted()
+            guard base.bm25.documentCount > 0, !distinct.isEmpty else { return ([:], 0) }
+            let scores = base.bm25.scores(distinctTerms: distinct, corpus: base.bm25.corpus(distinctTerms: distinct),
+                                          selection: visible.base)
             for row in scores.rows { best.insert(row: row, score: Float(scores.score(row))) }
             for c in best.sortedDescending() { raw[c.row] = scores.score(c.row) }
             return (raw, scores.ideal)
@@ -99,8 +102,8 @@ extension PartitionSearchIndex {
         let distinct = Array(Set(terms)).sorted()
         guard !distinct.isEmpty else { return ([:], 0) }
         let corpus = tail.corpus(distinctTerms: distinct, base: base.bm25)
-        let fromBase = base.bm25.scores(distinctTerms: distinct, corpus: corpus, allowed: visible.base.contains)
-        let fromTail = tail.segment.bm25.scores(distinctTerms: distinct, corpus: corpus, allowed: visible.tail.contains)
+        let fromBase = base.bm25.scores(distinctTerms: distinct, corpus: corpus, selection: visible.base)
+        let fromTail = tail.segment.bm25.scores(distinctTerms: distinct, corpus: corpus, selection: visible.tail)
         for row in fromBase.rows { best.insert(row: row, score: Float(fromBase.score(row))) }
         for row in fromTail.rows { best.insert(row: tail.positions[row], score: Float(fromTail.score(row))) }
         for c in best.sortedDescending() {
