@@ -192,25 +192,6 @@ extension BinaryWriter {
             buffer.append(contentsOf: p)
         }
     }
-
-    /// The tagged JSON encoding with varint counts and lengths (snapshot records).
-    mutating func compactJSON(_ v: JSONValue) {
-        switch v {
-        case .null: u8(0)
-        case .bool(let b): u8(b ? 2 : 1)
-        case .number(let d): u8(3); f64(d)
-        case .string(let s): u8(4); vstring(s)
-        case .array(let a):
-            u8(5); varint(a.count)
-            for e in a { compactJSON(e) }
-        case .object(let o):
-            u8(6); varint(o.count)
-            for k in o.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-                vstring(k)
-                compactJSON(o[k]!)
-            }
-        }
-    }
 }
 
 extension BinaryReader {
@@ -239,34 +220,5 @@ extension BinaryReader {
             throw BinaryDecodingError(offset: offset - n, detail: "invalid UTF-8 string")
         }
         return s
-    }
-
-    mutating func compactJSON(depth: Int = 0) throws -> JSONValue {
-        guard depth < 256 else { throw BinaryDecodingError(offset: offset, detail: "JSON nested too deeply") }
-        switch try u8() {
-        case 0: return .null
-        case 1: return .bool(false)
-        case 2: return .bool(true)
-        case 3: return .number(try f64())
-        case 4: return .string(try vstring())
-        case 5:
-            let n = try varintInt()
-            guard n <= remaining else { throw BinaryDecodingError(offset: offset, detail: "array count too large") }
-            var a: [JSONValue] = []
-            a.reserveCapacity(n)
-            for _ in 0..<n { a.append(try compactJSON(depth: depth + 1)) }
-            return .array(a)
-        case 6:
-            let n = try varintInt()
-            guard n <= remaining else { throw BinaryDecodingError(offset: offset, detail: "object count too large") }
-            var o: [String: JSONValue] = [:]
-            o.reserveCapacity(n)
-            for _ in 0..<n {
-                let k = try vstring()
-                o[k] = try compactJSON(depth: depth + 1)
-            }
-            return .object(o)
-        case let t: throw BinaryDecodingError(offset: offset - 1, detail: "unknown JSON tag \(t)")
-        }
     }
 }

@@ -1,24 +1,54 @@
 import Foundation
 
+/// How a tagged JSON value writes its counts and string lengths: fixed `u32` in log records
+/// (docs/log-format.md §3), LEB128 varints in snapshot records (docs/snapshot-format.md). One tag grammar.
+enum JSONLengthPrefix {
+    case u32
+    case varint
+}
+
 /// Binary encodings of the model values shared by the log and the snapshot (see docs/log-format.md §3).
 extension BinaryWriter {
-    /// Tagged JSON value: 0 null · 1 false · 2 true · 3 number (f64) · 4 string · 5 array (u32 count, values) ·
-    /// 6 object (u32 count, then key string + value, keys in ascending byte order).
-    mutating func json(_ v: JSONValue) {
+    /// Tagged JSON value with `u32` counts and string lengths (log records): see ``taggedJSON(_:lengths:)``.
+    mutating func json(_ v: JSONValue) { taggedJSON(v, lengths: .u32) }
+
+    /// Tagged JSON value with varint counts and string lengths (snapshot records).
+    mutating func compactJSON(_ v: JSONValue) { taggedJSON(v, lengths: .varint) }
+
+    /// Tagged JSON value: 0 null · 1 false · 2 true · 3 number (f64) · 4 string · 5 array (count, values) ·
+    /// 6 object (count, then key string + value, keys in ascending byte order). Counts and string lengths are
+    /// written as `lengths` says.
+    mutating func taggedJSON(_ v: JSONValue, lengths: JSONLengthPrefix) {
         switch v {
         case .null: u8(0)
         case .bool(let b): u8(b ? 2 : 1)
         case .number(let d): u8(3); f64(d)
-        case .string(let s): u8(4); string(s)
+        case .string(let s): u8(4); jsonString(s, lengths)
         case .array(let a):
-            u8(5); u32(UInt32(a.count))
-            for e in a { json(e) }
+            u8(5); jsonCount(a.count, lengths)
+            for e in a { taggedJSON(e, lengths: lengths) }
         case .object(let o):
-            u8(6); u32(UInt32(o.count))
+            u8(6); jsonCount(o.count, lengths)
             for k in o.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-                string(k)
-                json(o[k]!)
+                jsonString(k, lengths)
+                taggedJSON(o[k]!, lengths: lengths)
             }
+        }
+    }
+
+    @inline(__always)
+    private mutating func jsonCount(_ n: Int, _ lengths: JSONLengthPrefix) {
+        switch lengths {
+        case .u32: u32(UInt32(n))
+        case .varint: varint(n)
+        }
+    }
+
+    @inline(__always)
+    private mutating func jsonString(_ s: String, _ lengths: JSONLengthPrefix) {
+        switch lengths {
+        case .u32: string(s)
+        case .varint: vstring(s)
         }
     }
 
@@ -47,32 +77,56 @@ extension BinaryWriter {
 }
 
 extension BinaryReader {
-    mutating func json(depth: Int = 0) throws -> JSONValue {
+    /// Reads ``BinaryWriter/json(_:)``.
+    mutating func json() throws -> JSONValue { try taggedJSON(lengths: .u32, depth: 0) }
+
+    /// Reads ``BinaryWriter/compactJSON(_:)``.
+    mutating func compactJSON() throws -> JSONValue { try taggedJSON(lengths: .varint, depth: 0) }
+
+    /// Reads ``BinaryWriter/taggedJSON(_:lengths:)``; nesting deeper than 256 and counts larger than the bytes
+    /// left are refused.
+    mutating func taggedJSON(lengths: JSONLengthPrefix, depth: Int) throws -> JSONValue {
         guard depth < 256 else { throw BinaryDecodingError(offset: offset, detail: "JSON nested too deeply") }
         switch try u8() {
         case 0: return .null
         case 1: return .bool(false)
         case 2: return .bool(true)
         case 3: return .number(try f64())
-        case 4: return .string(try string())
+        case 4: return .string(try jsonString(lengths))
         case 5:
-            let n = Int(try u32())
+            let n = try jsonCount(lengths)
             guard n <= remaining else { throw BinaryDecodingError(offset: offset, detail: "array count too large") }
             var a: [JSONValue] = []
             a.reserveCapacity(n)
-            for _ in 0..<n { a.append(try json(depth: depth + 1)) }
+            for _ in 0..<n { a.append(try taggedJSON(lengths: lengths, depth: depth + 1)) }
             return .array(a)
         case 6:
-            let n = Int(try u32())
+            let n = try jsonCount(lengths)
             guard n <= remaining else { throw BinaryDecodingError(offset: offset, detail: "object count too large") }
             var o: [String: JSONValue] = [:]
             o.reserveCapacity(n)
             for _ in 0..<n {
-                let k = try string()
-                o[k] = try json(depth: depth + 1)
+                let k = try jsonString(lengths)
+                o[k] = try taggedJSON(lengths: lengths, depth: depth + 1)
             }
             return .object(o)
         case let t: throw BinaryDecodingError(offset: offset - 1, detail: "unknown JSON tag \(t)")
+        }
+    }
+
+    @inline(__always)
+    private mutating func jsonCount(_ lengths: JSONLengthPrefix) throws -> Int {
+        switch lengths {
+        case .u32: return Int(try u32())
+        case .varint: return try varintInt()
+        }
+    }
+
+    @inline(__always)
+    private mutating func jsonString(_ lengths: JSONLengthPrefix) throws -> String {
+        switch lengths {
+        case .u32: return try string()
+        case .varint: return try vstring()
         }
     }
 
