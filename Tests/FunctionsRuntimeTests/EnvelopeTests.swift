@@ -91,7 +91,8 @@ import Testing
     }
 
     @Test func timerEnvelopeCompactsAndAnswersOutputsLogs() async throws {
-        let app = try makeApp(role: .compact)
+        let app = try makeApp(role: .compact, environment: ["FUNCTIONS_APP_ROOT_PATH": "/home/site/wwwroot",
+                                                             "MEMORY_API_KEYS": TestKeys.setting])
         let timer = #"""
         {"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"0001-01-01T00:00:00","Next":"2025-11-24T10:05:00+00:00","LastUpdated":"2025-11-24T10:00:00.0096035+00:00"},"IsPastDue":true}},
          "Metadata":{"sys":{"MethodName":"compact","UtcNow":"2025-11-24T10:05:00.0123456Z","RandGuid":"0f8fad5b-d9cb-469f-a165-70867728950e"}}}
@@ -99,7 +100,8 @@ import Testing
         let nullStatus = #"{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":false}},"Metadata":{}}"#
         try await app.test(.router) { client in
             for body in [timer, nullStatus] {
-                let r = try await client.call(.post, "/compact", body: body)
+                let r = try await client.call(.post, "/compact", body: body,
+                                              headers: ["X-Azure-Functions-InvocationId": "3f1c7e2a-6a59-4a7b-9a9b-2f1f3f3c9d11"])
                 #expect(r.status == 200)
                 #expect(r.json["Outputs"] == .object([:]))
                 #expect(r.json["ReturnValue"] == .null)
@@ -107,6 +109,47 @@ import Testing
                 #expect(logs.contains { $0.contains("2 partitions, 1 compacted, 0 failed") })
                 #expect(logs.contains("tenant *"))
             }
+        }
+    }
+
+    /// Outside the Functions host (the local run) the timer route is an admin route: without the admin role it
+    /// is refused, and with it only the caller's tenant is compacted. Under the host, only a call carrying the
+    /// host's invocation id skips the credential check.
+    @Test func timerRouteNeedsTheAdminRoleUnlessTheHostCallsIt() async throws {
+        let body = #"{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}"#
+        let local = try makeApp(role: .local, environment: ["MEMORY_API_KEYS": TestKeys.setting])
+        try await local.test(.router) { client in
+            let anonymous = try await client.call(.post, "/compact", body: body, headers: ["X-Azure-Functions-InvocationId": "forged"])
+            #expect(anonymous.status == 401)
+            let writer = try await client.call(.post, "/compact", body: body, key: TestKeys.acmeWrite)
+            #expect(writer.status == 403)
+            let admin = try await client.call(.post, "/compact", body: body, key: TestKeys.acmeAdmin)
+            #expect(admin.status == 200)
+            #expect(admin.json["Logs"]?.arrayValue?.contains(.string("tenant acme")) == true)
+        }
+        let hosted = try makeApp(role: .compact, environment: ["MEMORY_API_KEYS": TestKeys.setting,
+                                                                "FUNCTIONS_APP_ROOT_PATH": "/home/site/wwwroot"])
+        try await hosted.test(.router) { client in
+            let noInvocation = try await client.call(.post, "/compact", body: body)
+            #expect(noInvocation.status == 401)
+            let host = try await client.call(.post, "/compact", body: body, headers: ["X-Azure-Functions-InvocationId": "inv-1"])
+            #expect(host.status == 200)
+            #expect(host.json["Logs"]?.arrayValue?.contains(.string("tenant *")) == true)
+        }
+    }
+
+    /// A failed partition makes the invocation fail the way the host records it: a non-2xx answer.
+    @Test func aFailedCompactionIsAFailedInvocation() async throws {
+        var backend = EchoBackend()
+        backend.failedCompactions = 1
+        let app = try makeApp(role: .compact, environment: ["FUNCTIONS_APP_ROOT_PATH": "/x"], backend: backend)
+        try await app.test(.router) { client in
+            let r = try await client.call(.post, "/compact", body: #"{"Data":{"timer":{}}}"#,
+                                          headers: ["X-Azure-Functions-InvocationId": "inv-2"])
+            #expect(r.status == 500)
+            let logs = r.json["Logs"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(logs.contains { $0.contains("1 failed") })
+            #expect(logs.contains { $0.contains("next run retries") })
         }
     }
 

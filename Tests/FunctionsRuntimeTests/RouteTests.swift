@@ -190,10 +190,60 @@ import Testing
             #expect(apiKey.json["tenant"] == .string("other"))
             let writeCompacts = try await client.call(.post, "/admin/compact", key: TestKeys.acmeWrite)
             #expect(writeCompacts.status == 403)
-            let adminCompacts = try await client.call(.post, "/api/admin/compact", body: #"{"force":true}"#, key: TestKeys.acmeAdmin)
+            let adminCompacts = try await client.call(.post, "/api/admin/compact", key: TestKeys.acmeAdmin)
             #expect(adminCompacts.status == 200)
             #expect(adminCompacts.json["compacted"] == .number(2))
             #expect(adminCompacts.json["messages"] == .array([.string("tenant acme")]))
+        }
+    }
+
+    @Test func adminCompactionThatFailsAnswersAnErrorNamingNoIds() async throws {
+        var backend = EchoBackend()
+        backend.failedCompactions = 1
+        let app = try makeApp(environment: ["MEMORY_API_KEYS": TestKeys.setting], backend: backend)
+        try await app.test(.router) { client in
+            let r = try await client.call(.post, "/api/v1/admin/compact", key: TestKeys.acmeAdmin)
+            #expect(r.status == 503)
+            #expect(r.json["code"] == .string("compaction_failed"))
+            #expect(r.json["detail"]?.stringValue?.contains("user#00000000") == true)
+            #expect(r.json["request_id"] != nil)
+        }
+    }
+
+    @Test func httpEdgesAreClear4xxs() async throws {
+        let app = try makeApp()
+        try await app.test(.router) { client in
+            let form = try await client.call(.post, "/v3/memories/search/", body: #"{"query":"q","user_id":"u"}"#,
+                                             headers: ["Content-Type": "application/x-www-form-urlencoded"])
+            #expect(form.status == 415)
+            #expect(form.json["code"] == .string("unsupported_media_type"))
+            #expect(form.json["request_id"] != nil)
+            let charset = try await client.call(.post, "/v3/memories/search/", body: #"{"query":"q","user_id":"u"}"#,
+                                                headers: ["Content-Type": "application/json; charset=utf-8"])
+            #expect(charset.status == 200)
+            for topK in [#""10""#, "true", "1.5", "[1]"] {
+                let r = try await client.call(.post, "/v3/memories/search/", body: #"{"query":"q","user_id":"u","top_k":\#(topK)}"#)
+                #expect(r.status == 400, "top_k \(topK)")
+                #expect(r.json["detail"]?.stringValue?.contains("top_k") == true)
+            }
+            let infer = try await client.call(.post, "/v3/memories/add/", body: #"{"messages":"hi","user_id":"u","infer":"false"}"#)
+            #expect(infer.status == 400)
+            let nullTopK = try await client.call(.post, "/v3/memories/search/", body: #"{"query":"q","user_id":"u","top_k":null}"#)
+            #expect(nullTopK.status == 200, "null is the same as leaving the field out")
+            let longKey = try await client.call(.post, "/v3/memories/add/", body: #"{"messages":"hi","user_id":"u"}"#,
+                                                headers: ["Idempotency-Key": String(repeating: "k", count: 201)])
+            #expect(longKey.status == 400)
+            #expect(longKey.json["code"] == .string("invalid_idempotency_key"))
+        }
+    }
+
+    @Test func aTooLargeBodyAnswers413WithARequestId() async throws {
+        let app = try makeApp(environment: ["MEMORY_MAX_BODY_BYTES": "1024"])
+        try await app.test(.router) { client in
+            let big = #"{"messages":"\#(String(repeating: "x", count: 4000))","user_id":"u"}"#
+            let r = try await client.call(.post, "/v3/memories/add/", body: big, headers: ["X-Azure-Functions-InvocationId": "inv-413"])
+            #expect(r.status == 413)
+            #expect(r.json["request_id"] == .string("inv-413"))
         }
     }
 

@@ -212,7 +212,7 @@ import MemoryStorage
         let f = try ServiceFixture(); defer { f.cleanUp() }
         let ids = try await f.add(["keep me", "drop me"])
         _ = try await f.service.delete(try parseMemoryId(ids[1]), f.context())
-        let summary = await f.service.compactAll(tenant: "acme", force: true)
+        let summary = await f.service.compactAll(tenant: "acme")
         #expect(summary.failed == 0)
         let all = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"alice"}}"#)), f.context())
         #expect(all["results"]?.arrayValue?.compactMap { $0["memory"]?.stringValue } == ["keep me"])

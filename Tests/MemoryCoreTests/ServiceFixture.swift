@@ -10,12 +10,13 @@ struct ServiceFixture {
     let service: MemoryService
 
     init(embedder: any Embedder = HashingEmbedder(dimension: 64), chat: (any ChatModel)? = nil,
-         maxAppendBlockBytes: Int = .max, options: MemoryServiceOptions = MemoryServiceOptions()) throws {
+         maxAppendBlockBytes: Int = .max, options: MemoryServiceOptions = MemoryServiceOptions(),
+         storeOptions: PartitionStoreOptions = PartitionStoreOptions()) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("svc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let logger = Logger(label: "test")
         let blobs = FileBlobStore(root: root, durable: false, maxAppendBlockBytes: maxAppendBlockBytes)
-        let store = PartitionStore(blobs: blobs, logger: logger)
+        let store = PartitionStore(blobs: blobs, options: storeOptions, logger: logger)
         service = MemoryService(store: store, embedder: embedder, chat: chat, options: options, logger: logger)
     }
 

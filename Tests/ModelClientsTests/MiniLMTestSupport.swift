@@ -8,18 +8,10 @@ enum MiniLMTestSupport {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/reference/minilm-reference.json`, beside the package (CI clones `shared/` there); a git
-    /// worktree one level deeper (`wt/<name>`) finds it in the folders above.
-    static let referenceURL: URL = {
-        let relative = "shared/reference/minilm-reference.json"
-        var directory = packageRoot.deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = directory.appendingPathComponent(relative)
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent(relative)
-    }()
+    /// `Tests/ModelClientsTests/Fixtures/minilm-reference.json`: 30 texts with the token ids and embeddings
+    /// sentence-transformers produced for them on PyTorch (the file says which weights and settings).
+    static let referenceURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/minilm-reference.json")
 
     /// The model folder from `MEMORY_MINILM_PATH`, else `models/all-MiniLM-L6-v2` under the package root.
     static let modelDirectory = MiniLMEmbedder.modelDirectory(baseDirectory: packageRoot)
@@ -39,8 +31,7 @@ enum MiniLMTestSupport {
 
     static func reference() throws -> Reference {
         guard let data = FileManager.default.contents(atPath: referenceURL.path) else {
-            throw FixtureMissing(description: "MiniLM reference file \(referenceURL.path) is missing; "
-                + "it lives in the shared folder cloned beside the package (../shared/reference/)")
+            throw FixtureMissing(description: "MiniLM reference file \(referenceURL.path) is missing from the checkout")
         }
         return try JSONDecoder().decode(Reference.self, from: data)
     }

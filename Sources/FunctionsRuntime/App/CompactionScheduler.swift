@@ -17,7 +17,7 @@ struct CompactionScheduler: Sendable {
             }
             do throws(APIError) {
                 let backend = try await service.backend()
-                let summary = await backend.compactAll(tenant: nil, force: false)
+                let summary = await backend.compactAll(tenant: nil)
                 logger.info("scheduled compaction", metadata: [
                     "partitions": .stringConvertible(summary.partitions),
                     "compacted": .stringConvertible(summary.compacted),

@@ -20,13 +20,17 @@ public struct HandlerServer: Sendable {
         }
         let handle = ServiceHandle(build)
         handler = MemoryHTTPHandler(role: role, authenticator: Authenticator(keys: configuration.apiKeys),
-                                    service: handle, maxBodyBytes: configuration.maxBodyBytes, logger: logger)
+                                    service: handle, maxBodyBytes: configuration.maxBodyBytes,
+                                    trustsHostTimerCalls: configuration.startedByFunctionsHost, logger: logger)
     }
 
     /// The Hummingbird application (for `runService()` or HummingbirdTesting).
     public func application(port: Int? = nil) -> Application<HummingbirdAdapter> {
         Application(
             responder: HummingbirdAdapter(handler: handler),
+            // One timer for a connection that sends no complete request head, a body that stalls, and a kept-alive
+            // connection left idle: half-open connections cannot pile up.
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port ?? configuration.port),
                                                     serverName: nil),
             logger: logger)

@@ -17,13 +17,12 @@ public struct HummingbirdAdapter: HTTPResponder {
         do {
             apiRequest = try await Self.apiRequest(request, maxBodyBytes: envelopeLimit(for: request))
         } catch let error as APIError {
-            var logged = APIRequest(method: request.method.rawValue, path: request.uri.path)
-            logged.headers["x-azure-functions-invocationid"] = request.headers
-                .first { $0.name.canonicalName == "x-azure-functions-invocationid" }?.value
-            handler.log(logged, response: error.response(), meta: .init(route: "body_limit"),
-                        requestId: UUID().uuidString, invocationId: logged.header("x-azure-functions-invocationid"),
-                        started: .now)
-            return Self.response(error.response())
+            let invocationId = request.headers.first { $0.name.canonicalName == "x-azure-functions-invocationid" }?.value
+            let requestId = invocationId ?? UUID().uuidString
+            let response = error.response(requestId: requestId)
+            handler.log(APIRequest(method: request.method.rawValue, path: request.uri.path), response: response,
+                        meta: .init(route: "body_limit"), requestId: requestId, invocationId: invocationId, started: .now)
+            return Self.response(response)
         }
         return Self.response(await handler.handle(apiRequest))
     }

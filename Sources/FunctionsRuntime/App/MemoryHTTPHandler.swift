@@ -11,6 +11,11 @@ public struct MemoryHTTPHandler: Sendable {
     public let authenticator: Authenticator
     public let service: ServiceHandle
     public let maxBodyBytes: Int
+    /// True when the Functions host started this process: then a timer invocation (`POST /compact` with the
+    /// host's `X-Azure-Functions-InvocationId`) is the host's own call, which carries no credentials. The port
+    /// is bound to 127.0.0.1 and clients' requests reach it only forwarded under `/api`, so nobody else can make
+    /// it. Otherwise (the local run) the timer route needs an admin credential like any admin route.
+    public let trustsHostTimerCalls: Bool
     public let logger: Logger
     let routes = RouteTable.api
 
@@ -19,11 +24,13 @@ public struct MemoryHTTPHandler: Sendable {
     public static let timerFunctionName = "compact"
 
     public init(role: HandlerRole, authenticator: Authenticator, service: ServiceHandle,
-                maxBodyBytes: Int = RuntimeConfiguration.defaultMaxBodyBytes, logger: Logger) {
+                maxBodyBytes: Int = RuntimeConfiguration.defaultMaxBodyBytes, trustsHostTimerCalls: Bool = false,
+                logger: Logger) {
         self.role = role
         self.authenticator = authenticator
         self.service = service
         self.maxBodyBytes = maxBodyBytes
+        self.trustsHostTimerCalls = trustsHostTimerCalls
         self.logger = logger
     }
 
@@ -83,8 +90,12 @@ public struct MemoryHTTPHandler: Sendable {
                     throw APIError(status: 403, code: "forbidden",
                                    detail: "this API key has the \(principal.role) role; \(endpoint.rawValue) needs \(endpoint.requiredRole)")
                 }
-                let context = RequestContext(tenant: principal.tenant, requestId: requestId,
-                                             idempotencyKey: request.header("idempotency-key"))
+                let idempotencyKey = request.header("idempotency-key")
+                if let key = idempotencyKey, key.isEmpty || key.count > 200 {
+                    throw APIError(status: 400, code: "invalid_idempotency_key",
+                                   detail: "the Idempotency-Key header must be 1 to 200 characters")
+                }
+                let context = RequestContext(tenant: principal.tenant, requestId: requestId, idempotencyKey: idempotencyKey)
                 let handlers = EndpointHandlers(handle: service)
                 let body = try await handlers.run(endpoint, parameters: parameters, request: request,
                                                   principal: principal, context: context)
@@ -130,34 +141,55 @@ public struct MemoryHTTPHandler: Sendable {
         return InvocationEnvelope.httpResponse(response, logs: ["\(inner.method) \(inner.path) -> \(response.status)"])
     }
 
-    /// `POST /compact` with `{"Data":{"timer":…}}`: compact every tenant's partitions that need it.
+    /// `POST /compact` with `{"Data":{"timer":…}}`: compact every tenant's partitions (the host's timer call),
+    /// or the caller's tenant (an admin credential, e.g. in the local run). Answers the timer envelope; with a
+    /// failed partition the status is 500, which the host records as a failed invocation (the `Logs` say which
+    /// partitions, by hashed id, and what to do). The answer names no ids.
     func timer(_ request: APIRequest, requestId: String, invocationId: String?, started: ContinuousClock.Instant) async -> APIResponse {
+        var meta = Outcome(route: "timer:compact")
         guard role.servesTimer else {
             let e = APIError(status: 404, code: "wrong_app", detail: "the compact timer is served by memory-compact, not \(role.executable)")
-            log(request, response: e.response(), meta: Outcome(route: "timer:compact"), requestId: requestId,
-                invocationId: invocationId, started: started)
-            return e.response(requestId: requestId)
+            let response = e.response(requestId: requestId)
+            log(request, response: response, meta: meta, requestId: requestId, invocationId: invocationId, started: started)
+            return response
         }
         var logs: [String] = []
         var status = 200
         do throws(APIError) {
+            var tenant: String? = nil
+            if !(trustsHostTimerCalls && invocationId != nil) {
+                let principal = try authenticator.authenticate(request)
+                meta.tenant = principal.tenant
+                guard principal.role >= .admin else {
+                    throw APIError(status: 403, code: "forbidden",
+                                   detail: "this credential has the \(principal.role) role; the compact timer needs admin")
+                }
+                tenant = principal.tenant
+            }
             let json = try EndpointHandlers.jsonBody(request)
             let timer = try TimerInvocation(envelope: json)
             if timer.isPastDue { logs.append("timer is past due; compacting now") }
             let backend = try await service.backend()
-            let summary = await backend.compactAll(tenant: nil, force: false)
-            logs.append("compaction: \(summary.partitions) partitions, \(summary.compacted) compacted, \(summary.failed) failed")
+            let summary = await backend.compactAll(tenant: tenant)
+            logs.append(summary.headline)
             logs.append(contentsOf: summary.messages)
-            if summary.failed > 0 { status = 500 }
+            if summary.failed > 0 {
+                status = 500
+                logs.append("compaction failed for \(summary.failed) partition(s); they stay readable and writable, the next run retries")
+            }
         } catch {
+            if error.status == 401 || error.status == 403 {
+                let response = error.response(requestId: requestId)
+                log(request, response: response, meta: meta, requestId: requestId, invocationId: invocationId, started: started)
+                return response
+            }
             logs.append("compaction did not run: \(error.detail)")
             status = error.status
         }
-        let response = InvocationEnvelope.outputs(.object([:]), logs: logs)
-        var logResponse = response
-        logResponse.status = status
-        log(request, response: logResponse, meta: Outcome(route: "timer:compact", cause: status == 200 ? nil : logs.last),
-            requestId: requestId, invocationId: invocationId, started: started)
+        var response = InvocationEnvelope.outputs(.object([:]), logs: logs)
+        response.status = status
+        meta.cause = status == 200 ? nil : logs.last
+        log(request, response: response, meta: meta, requestId: requestId, invocationId: invocationId, started: started)
         return response
     }
 

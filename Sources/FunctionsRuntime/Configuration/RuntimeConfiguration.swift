@@ -22,6 +22,16 @@ public struct RuntimeConfiguration: Sendable {
     /// `MEMORY_LOCAL_COMPACT_SECONDS` (default 300, or 0 = off when started by the Functions host, where the
     /// timer function compacts): how often `memory-local` compacts in process.
     public var localCompactInterval: Int
+    /// True when the Functions host started the process (it sets `FUNCTIONS_APP_ROOT_PATH`).
+    public var startedByFunctionsHost: Bool
+    /// `MEMORY_COMPACT_GRACE_SECONDS` (default 600): how long compaction keeps blobs no manifest names before
+    /// deleting them (readers may still be reading them). Erased memories' bytes are gone from storage at the
+    /// first compaction run at least this long after the run that folded the deletion.
+    public var compactGraceSeconds: Int
+    /// `MEMORY_HTTP_IDLE_TIMEOUT_SECONDS` (default 10): a connection is closed when it has sent no complete
+    /// request head, or stalled in a body, or sat idle between requests this long (a request being answered
+    /// never times out).
+    public var httpIdleTimeoutSeconds: Int
     /// The whole environment, for factories that read provider settings (endpoints, keys).
     public var environment: [String: String]
 
@@ -67,6 +77,9 @@ public struct RuntimeConfiguration: Sendable {
         }
         // Under the Functions host the timer function compacts; the in-process schedule is for the local run.
         let startedByHost = env["FUNCTIONS_APP_ROOT_PATH"].map { !$0.isEmpty } ?? false
+        startedByFunctionsHost = startedByHost
+        httpIdleTimeoutSeconds = try Self.int(env, "MEMORY_HTTP_IDLE_TIMEOUT_SECONDS", default: 10, range: 1...3600)
+        compactGraceSeconds = try Self.int(env, "MEMORY_COMPACT_GRACE_SECONDS", default: 600, range: 0...86_400 * 30)
         localCompactInterval = try Self.int(env, "MEMORY_LOCAL_COMPACT_SECONDS", default: startedByHost ? 0 : 300,
                                             range: 0...86_400 * 7)
     }

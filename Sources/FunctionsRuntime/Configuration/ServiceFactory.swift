@@ -9,7 +9,9 @@ public enum ServiceFactory {
                                    logger: Logger) async throws -> any MemoryBackend {
         let models = try EmbedderFactory.makeModels(embedderName: config.embedderName, environment: config.environment)
         let blobs = try await config.storage.makeBlobStore(readOnly: role == .search)
-        let store = PartitionStore(blobs: blobs, options: MemoryService.storeOptions(), logger: logger)
+        var options = PartitionStoreOptions()
+        options.garbageGracePeriod = TimeInterval(config.compactGraceSeconds)
+        let store = PartitionStore(blobs: blobs, options: MemoryService.storeOptions(options), logger: logger)
         logger.info("models ready", metadata: [
             "embedder": .string(models.embedder.model), "dimension": .stringConvertible(models.embedder.dimension),
             "chat": .string(models.chat?.model ?? "none (infer=true stores user messages with duplicate suppression)"),

@@ -34,10 +34,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         self.init(status: status, code: error.code, detail: error.detail, headers: headers)
     }
 
-    /// The JSON response for this error; `requestId` is added so a caller can quote it to the on-call person.
-    public func response(requestId: String? = nil) -> APIResponse {
-        var body: [String: String] = ["detail": detail, "code": code]
-        if let requestId { body["request_id"] = requestId }
+    /// The JSON response for this error, with `request_id` so a caller can quote it to the on-call person.
+    public func response(requestId: String) -> APIResponse {
+        let body: [String: String] = ["detail": detail, "code": code, "request_id": requestId]
         var r = APIResponse.json(body, status: status)
         for (k, v) in headers { r.headers[k] = v }
         return r

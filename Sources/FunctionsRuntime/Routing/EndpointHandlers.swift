@@ -19,10 +19,14 @@ struct EndpointHandlers: Sendable {
                 "role": .string(principal.role.description),
             ])
         case .compactNow:
-            let body = try Self.jsonBody(request)
-            let force = body["force"]?.boolValue ?? false
+            // The body is not read: compaction of the caller's tenant takes no options.
             let backend = try await handle.backend()
-            let summary = await backend.compactAll(tenant: principal.tenant, force: force)
+            let summary = await backend.compactAll(tenant: principal.tenant)
+            guard summary.failed == 0 else {
+                throw APIError(status: 503, code: "compaction_failed",
+                               detail: "\(summary.headline); " + summary.messages.filter { $0.contains("failed") }
+                                   .prefix(5).joined(separator: "; ") + "; nothing was lost, retry later")
+            }
             return summary.json
         default:
             break
@@ -71,10 +75,19 @@ struct EndpointHandlers: Sendable {
         }
     }
 
-    /// The body as JSON; an empty body is `{}` so the request parsers report the missing field by name.
+    /// The body as JSON; an empty body is `{}` so the request parsers report the missing field by name. A body
+    /// sent with a Content-Type other than JSON (`application/json`, `…+json`) is refused with 415; a body
+    /// without a Content-Type is read as JSON.
     static func jsonBody(_ request: APIRequest) throws(APIError) -> JSONValue {
         let trimmed = request.body.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
         if trimmed.isEmpty { return .object([:]) }
+        if let type = request.header("content-type") {
+            let media = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) else {
+                throw APIError(status: 415, code: "unsupported_media_type",
+                               detail: "the body must be JSON sent as 'Content-Type: application/json', got '\(type.prefix(80))'")
+            }
+        }
         do {
             return try JSONCoding.decoder.decode(JSONValue.self, from: request.body)
         } catch let DecodingError.dataCorrupted(context) {

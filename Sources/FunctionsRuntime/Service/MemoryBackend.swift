@@ -19,7 +19,7 @@ public protocol MemoryBackend: Sendable {
     func batchDelete(_ body: JSONValue, _ context: RequestContext) async throws -> JSONValue
     func createExport(_ body: JSONValue, _ context: RequestContext) async throws -> JSONValue
     func getExport(_ body: JSONValue, _ context: RequestContext) async throws -> JSONValue
-    func compactAll(tenant: String?, force: Bool) async -> CompactionSummary
+    func compactAll(tenant: String?) async -> CompactionSummary
 }
 
 extension MemoryService: MemoryBackend {}

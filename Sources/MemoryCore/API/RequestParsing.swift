@@ -2,6 +2,7 @@ import Foundation
 import MemoryStorage
 
 /// Reads typed fields out of a JSON request body, turning every shape problem into a 400 that names the field.
+/// Types are strict (a string is never read as a number or a boolean); `null` is the same as leaving a field out.
 struct FieldReader {
     let object: [String: JSONValue]
     let context: String
@@ -38,20 +39,14 @@ struct FieldReader {
 
     func bool(_ key: String) throws(MemoryServiceError) -> Bool? {
         guard let v = object[key], !v.isNull else { return nil }
-        switch v {
-        case .bool(let b): return b
-        case .string(let s) where s == "true" || s == "false": return s == "true"
-        default: throw .invalid("`\(key)` must be a boolean", code: "invalid_field")
-        }
+        guard case .bool(let b) = v else { throw .invalid("`\(key)` must be a boolean (true or false)", code: "invalid_field") }
+        return b
     }
 
     func int(_ key: String, range: ClosedRange<Int>) throws(MemoryServiceError) -> Int? {
         guard let v = object[key], !v.isNull else { return nil }
-        let d: Double
-        switch v {
-        case .number(let n): d = n
-        case .string(let s): guard let n = Double(s) else { fallthrough }; d = n
-        default: throw .invalid("`\(key)` must be an integer", code: "invalid_field")
+        guard case .number(let d) = v else {
+            throw .invalid("`\(key)` must be an integer in \(range.lowerBound)...\(range.upperBound)", code: "invalid_field")
         }
         guard d.isFinite, d.rounded() == d, let i = Int(exactly: d), range.contains(i) else {
             throw .invalid("`\(key)` must be an integer in \(range.lowerBound)...\(range.upperBound)", code: "invalid_field")
@@ -71,6 +66,18 @@ struct FieldReader {
     func object(_ key: String) throws(MemoryServiceError) -> [String: JSONValue]? {
         guard let v = object[key], !v.isNull else { return nil }
         guard case .object(let o) = v else { throw .invalid("`\(key)` must be a JSON object", code: "invalid_field") }
+        return o
+    }
+
+    /// `metadata`: a JSON object (or absent / null) that a log record can carry and every reader can read back
+    /// (``RecordLimits``).
+    func metadata(_ key: String = "metadata") throws(MemoryServiceError) -> [String: JSONValue]? {
+        guard let o = try object(key) else { return nil }
+        let depth = JSONValue.object(o).nestingDepth
+        guard depth <= RecordLimits.maxJSONNesting else {
+            throw .invalid("`\(key)` nests \(depth) levels deep; at most \(RecordLimits.maxJSONNesting) are accepted",
+                           code: "invalid_field")
+        }
         return o
     }
 

@@ -77,7 +77,7 @@ public struct AddRequest: Sendable {
         guard !scopes.isEmpty else {
             throw .invalid("name at least one of user_id, agent_id, app_id, run_id", code: "missing_entity_id")
         }
-        let metadata: JSONValue = try r.object("metadata").map { .object($0) } ?? .null
+        let metadata: JSONValue = try r.metadata().map { .object($0) } ?? .null
         self.init(
             messages: messages, scopes: scopes, metadata: metadata, expirationDate: try r.date("expiration_date"),
             infer: try r.bool("infer") ?? true, customInstructions: try r.string("custom_instructions", maxLength: 8000),
@@ -142,7 +142,7 @@ public struct SearchRequest: Sendable {
         maxTokens = try r.int("max_tokens", range: 1...100_000)
         referenceDate = try r.date("reference_date")
         categories = try r.stringArray("categories")
-        metadata = try r.object("metadata")
+        metadata = try r.metadata()
     }
 }
 
@@ -215,7 +215,7 @@ public struct UpdateRequest: Sendable {
         if let t = text, t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw .invalid("`text` must not be empty", code: "invalid_field")
         }
-        metadata = try r.object("metadata")
+        metadata = try r.metadata()
         if r.object.keys.contains("expiration_date") {
             if let d = try r.date("expiration_date") { expiration = .set(d) } else { expiration = .clear }
         } else {

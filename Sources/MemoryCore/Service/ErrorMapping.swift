@@ -32,6 +32,15 @@ extension MemoryServiceError {
                     "this request would write \(bytes) bytes to partition \(partition) in one append, more than the "
                         + "storage's \(limit); nothing was written: send fewer memories (or shorter texts) per request",
                     code: "batch_too_large")
+            case .recordRejected(let partition, let detail):
+                return .invalid("partition \(partition): the request cannot be stored as a readable record (\(detail)); "
+                                + "nothing was written", code: "record_rejected")
+            case .unreadableRecords(let partition, let blob, let offset, let records, let detail):
+                return MemoryServiceError(
+                    .unavailable, code: "unreadable_records",
+                    detail: "partition \(partition): \(records) whole log record(s) do not decode (first in \(blob) at offset "
+                        + "\(offset): \(detail)); reads skip them and compaction leaves the log as it is — inspect with "
+                        + "`memory-tool dump`")
             case .storage(let partition, let underlying):
                 return MemoryServiceError(
                     .unavailable, code: "storage_unavailable",

@@ -13,7 +13,7 @@ extension MemoryService {
     /// - `infer: true` with a chat model: the infer pipeline extracts facts and reconciles them.
     ///
     /// Answers `{"status":"SUCCEEDED","event_id","results":[{"id","memory","event","data":{"memory"}}]}`.
-    /// With an idempotency key, a retry returns the first answer and writes nothing.
+    /// With an idempotency key, a retry returns the first answer and writes nothing (``IdempotentWrite``).
     public func add(_ request: AddRequest, _ context: RequestContext) async throws -> JSONValue {
         try await guarded("add", context) {
             guard let owner = request.scopes.owner else {
@@ -21,20 +21,19 @@ extension MemoryService {
                                                  code: "missing_entity_id")
             }
             let key = PartitionKey(tenant: context.tenant, owner: owner)
-            let idempotencyKey = request.idempotencyKey ?? context.idempotencyKey
-            if let idempotencyKey, let answer = try await store.read(key).idempotentResponses[idempotencyKey] {
-                return try JSONValue.decode(answer.response)
+            let idempotent = IdempotentWrite(key: request.idempotencyKey ?? context.idempotencyKey,
+                                             request: request.fingerprint)
+            if let idempotent, let answer = try idempotent.replay(in: try await store.read(key)) {
+                return answer
             }
             if request.infer, let chat {
-                return try await addInferred(request, key: key, chat: chat, idempotencyKey: idempotencyKey, context)
+                return try await addInferred(request, key: key, chat: chat, idempotent: idempotent, context)
             }
             let texts = Self.candidateTexts(request)
             let vectors = texts.isEmpty ? [] : try await embedder.embed(texts, purpose: .document)
             let created = request.timestamp ?? context.now
             let (answer, _) = try await store.write(key, space: space) { state -> WriteDecision<JSONValue> in
-                if let idempotencyKey, let answer = state.idempotentResponses[idempotencyKey] {
-                    return .skip((try? JSONValue.decode(answer.response)) ?? .null)
-                }
+                if let answer = try idempotent?.replay(in: state) { return .skip(answer) }
                 var accepted: [StoredMemory] = []
                 for (text, vector) in zip(texts, vectors) {
                     let hash = Self.md5Hex(text)
@@ -45,13 +44,13 @@ extension MemoryService {
                         metadata: request.metadata, categories: [], createdAt: created, updatedAt: created,
                         expirationDate: request.expirationDate, embedding: vector))
                 }
-                let batch = LogBatch(operations: accepted.map { .add($0) }, idempotencyKey: idempotencyKey,
+                let batch = LogBatch(operations: accepted.map { .add($0) }, idempotencyKey: idempotent?.key,
                                      writtenAt: context.now)
                 let answer = Self.addAnswer(accepted.map { ($0.id, $0.text, "ADD") }, eventId: batch.eventId,
                                             verbatim: !request.infer)
-                if accepted.isEmpty, idempotencyKey == nil { return .skip(answer) }
+                if accepted.isEmpty, idempotent == nil { return .skip(answer) }
                 var stored = batch
-                stored.idempotentResponse = idempotencyKey == nil ? nil : answer.encoded()
+                stored.idempotentResponse = idempotent?.record(answer)
                 return .append(stored, answer)
             }
             logger.info("add", metadata: [

@@ -8,16 +8,15 @@ extension MemoryService {
         try await guarded("update", context) {
             let (key, _) = try await locate(id, context)
             let vector = try await request.text.asyncMap { try await embedder.embed($0, purpose: .document) }
-            let idempotencyKey = request.idempotencyKey ?? context.idempotencyKey
+            let idempotent = IdempotentWrite(key: request.idempotencyKey ?? context.idempotencyKey,
+                                             request: request.fingerprint(id: id))
             let (answer, _) = try await store.write(key, space: space) { state -> WriteDecision<JSONValue?> in
-                if let idempotencyKey, let replay = state.idempotentResponses[idempotencyKey] {
-                    return .skip(try? JSONValue.decode(replay.response))
-                }
+                if let answer = try idempotent?.replay(in: state) { return .skip(answer) }
                 guard let current = state.memory(id) else { return .skip(nil) }
                 let updated = Self.applying(request, vector: vector, to: current, now: context.now)
                 let answer = JSONValue.object(MemoryJSON.item(updated))
-                return .append(LogBatch(operations: [.update(updated)], idempotencyKey: idempotencyKey,
-                                        idempotentResponse: idempotencyKey.map { _ in answer.encoded() },
+                return .append(LogBatch(operations: [.update(updated)], idempotencyKey: idempotent?.key,
+                                        idempotentResponse: idempotent?.record(answer),
                                         writtenAt: context.now), answer)
             }
             guard let answer else {
@@ -27,19 +26,21 @@ extension MemoryService {
         }
     }
 
-    /// `DELETE /v1/memories/{id}/`: erases the memory (gone from reads now; its bytes at the next compaction).
+    /// `DELETE /v1/memories/{id}/`: erases the memory — gone from reads now, its text, metadata and vector
+    /// gone from storage after the next compaction and the grace period. Its history keeps the events (ADD,
+    /// UPDATE, DELETE, as Mem0 shows them) without their texts.
     public func delete(_ id: UUID, _ context: RequestContext) async throws -> JSONValue {
         try await guarded("delete", context) {
-            let (key, _) = try await locate(id, context)
-            let idempotencyKey = context.idempotencyKey
+            // A deleted memory keeps its history, so a retried delete finds the partition and its stored answer.
+            let (key, _) = try await locate(id, context, includeHistoryOnly: true)
+            let idempotent = IdempotentWrite(key: context.idempotencyKey,
+                                             request: .object(["op": .string("delete"), "id": .string(id.uuidString.lowercased())]))
             let (answer, _) = try await store.write(key, space: nil) { state -> WriteDecision<JSONValue?> in
-                if let idempotencyKey, let replay = state.idempotentResponses[idempotencyKey] {
-                    return .skip(try? JSONValue.decode(replay.response))
-                }
+                if let answer = try idempotent?.replay(in: state) { return .skip(answer) }
                 guard state.memory(id) != nil else { return .skip(nil) }
                 let answer = MemoryJSON.message("Memory deleted successfully!")
-                return .append(LogBatch(operations: [.purge(id: id, at: context.now)], idempotencyKey: idempotencyKey,
-                                        idempotentResponse: idempotencyKey.map { _ in answer.encoded() },
+                return .append(LogBatch(operations: [.delete(id: id, at: context.now)], idempotencyKey: idempotent?.key,
+                                        idempotentResponse: idempotent?.record(answer),
                                         writtenAt: context.now), answer)
             }
             guard let answer else {

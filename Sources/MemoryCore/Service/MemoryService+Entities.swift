@@ -32,9 +32,9 @@ extension MemoryService {
         }
     }
 
-    /// Compacts every partition of `tenant` (of every tenant when nil). With `force` false, only partitions the
-    /// store considers worth it are folded. Never throws: failures are logged and counted.
-    public func compactAll(tenant: String?, force: Bool = false) async -> CompactionSummary {
+    /// Compacts every partition of `tenant` (every tenant when nil: the timer's sweep). Never throws: failures
+    /// are counted and described (without ids) in the summary, and logged with the partition (id capped).
+    public func compactAll(tenant: String?) async -> CompactionSummary {
         var summary = CompactionSummary(partitions: 0, compacted: 0, failed: 0, messages: [])
         let keys: [PartitionKey]
         do {
@@ -43,7 +43,8 @@ extension MemoryService {
             logger.error("compaction sweep could not list partitions; the next run retries",
                          metadata: ["tenant": .string(tenant ?? "*"), "error": .string("\(error)")])
             summary.failed = 1
-            summary.messages.append("listing partitions failed: \(error)")
+            summary.messages.append("listing partitions failed: \(Self.failureReason(error)); check the storage "
+                                    + "account is reachable, the next run retries")
             return summary
         }
         for key in keys {
@@ -52,16 +53,33 @@ extension MemoryService {
                 let report = try await store.compact(key)
                 if report.compacted {
                     summary.compacted += 1
-                    summary.messages.append("compacted \(key): \(report.liveMemories) memories, "
+                    summary.messages.append("compacted \(key.redactedDescription): \(report.liveMemories) memories, "
                                             + "\(report.foldedLogBytes) log bytes folded, \(report.deletedBlobs) blobs deleted")
                 }
             } catch {
                 summary.failed += 1
-                summary.messages.append("compaction of \(key) failed: \(error)")
+                summary.messages.append("compaction of \(key.redactedDescription) failed: \(Self.failureReason(error))")
                 logger.error("compaction failed; the partition stays readable and the next run retries",
                              metadata: ["partition": .string(key.description), "error": .string("\(error)")])
             }
         }
         return summary
+    }
+
+    /// Why a compaction failed, in words that name no partition, blob or id, and what to do.
+    static func failureReason(_ error: any Error) -> String {
+        switch error {
+        case let e as PartitionStoreError:
+            switch e {
+            case .storage: return "storage unavailable (the next run retries; check the storage account if it persists)"
+            case .contention: return "too many concurrent writes (the next run retries)"
+            case .corrupt: return "a blob is unreadable (see the handler's error log for the blob; restore it)"
+            case .unreadableRecords(_, _, _, let records, _):
+                return "\(records) log record(s) do not decode; the log is left as it is (inspect with `memory-tool dump`)"
+            case .embeddingSpaceMismatch, .batchTooLarge, .recordRejected: return "\(e)"
+            }
+        case is BlobStoreError: return "storage unavailable (the next run retries)"
+        default: return "unexpected error (see the handler's error log)"
+        }
     }
 }

@@ -9,7 +9,7 @@ extension MemoryService {
     /// `infer: true` with a chat model: extract facts, look up similar memories of the partition, let the model
     /// decide ADD / UPDATE / DELETE / NONE per fact, then apply the plan in one append. A model failure writes
     /// nothing. Answers like ``add(_:_:)`` with one result per change (NONE omitted) plus `usage`.
-    func addInferred(_ request: AddRequest, key: PartitionKey, chat: any ChatModel, idempotencyKey: String?,
+    func addInferred(_ request: AddRequest, key: PartitionKey, chat: any ChatModel, idempotent: IdempotentWrite?,
                      _ context: RequestContext) async throws -> JSONValue {
         let index = await indexCache.index(for: try await store.read(key))
         let embedder = self.embedder
@@ -49,9 +49,7 @@ extension MemoryService {
             "total_tokens": .number(Double(plan.usage.totalTokens)),
         ])
         let (answer, _) = try await store.write(key, space: space) { state -> WriteDecision<JSONValue> in
-            if let idempotencyKey, let replay = state.idempotentResponses[idempotencyKey] {
-                return .skip((try? JSONValue.decode(replay.response)) ?? .null)
-            }
+            if let answer = try idempotent?.replay(in: state) { return .skip(answer) }
             var ops: [LogOperation] = []
             var events: [(UUID, String, String)] = []
             for action in plan.actions {
@@ -79,9 +77,9 @@ extension MemoryService {
             let eventId = UUID()
             var answer = Self.addAnswer(events, eventId: eventId, verbatim: false)
             if case .object(var o) = answer { o["usage"] = usage; answer = .object(o) }
-            if ops.isEmpty, idempotencyKey == nil { return .skip(answer) }
-            return .append(LogBatch(operations: ops, idempotencyKey: idempotencyKey,
-                                    idempotentResponse: idempotencyKey.map { _ in answer.encoded() },
+            if ops.isEmpty, idempotent == nil { return .skip(answer) }
+            return .append(LogBatch(operations: ops, idempotencyKey: idempotent?.key,
+                                    idempotentResponse: idempotent?.record(answer),
                                     eventId: eventId, writtenAt: now), answer)
         }
         logger.info("add (inferred)", metadata: [

@@ -46,7 +46,8 @@ public final class MemoryService: Sendable {
     var space: EmbeddingSpace { EmbeddingSpace(model: embedder.model, dimension: embedder.dimension) }
 }
 
-/// What a compaction sweep did.
+/// What a compaction sweep did. Safe to show to whoever triggered it: it names partitions only by tenant, owner
+/// kind and a short hash of the id (``PartitionKey/redactedDescription``), never by id.
 public struct CompactionSummary: Sendable, Equatable {
     public var partitions: Int
     public var compacted: Int
@@ -59,6 +60,11 @@ public struct CompactionSummary: Sendable, Equatable {
         self.compacted = compacted
         self.failed = failed
         self.messages = messages
+    }
+
+    /// One line: the counts.
+    public var headline: String {
+        "compaction: \(partitions) partitions, \(compacted) compacted, \(failed) failed"
     }
 
     public var json: JSONValue {

@@ -5,6 +5,10 @@ import Foundation
 /// A record is `magic u32 · length u32 · crc32c u32 · payload[length]`, little-endian, where the CRC covers the
 /// four length bytes and the payload. The payload is one ``LogBatch``. A reader stops at the first frame that is
 /// short, has a bad magic, an implausible length or a bad CRC: that is a torn or corrupt tail, never a record.
+/// A frame that is whole and whose CRC matches but whose payload does not decode is *not* a tail: it was
+/// written completely, so it is reported as an ``UnreadableRecord`` and the records after it are read.
+/// The writer never appends such a record (``encodeVerified(_:)``); one can only come from an older writer or
+/// from a bug, and must never cost the acknowledged records that follow it.
 public enum LogCodec {
     /// `"AMLR"` read as a little-endian u32.
     public static let magic: UInt32 = 0x524C_4D41
@@ -43,6 +47,15 @@ public enum LogCodec {
         return Data(f.buffer)
     }
 
+    /// ``encode(_:)``, checked by decoding the result: the writer appends only what every reader can read back.
+    /// Throws ``BinaryDecodingError`` (naming what the decoder refused) for a batch outside ``RecordLimits``.
+    public static func encodeVerified(_ batch: LogBatch) throws -> Data {
+        let frame = encode(batch)
+        let bytes = [UInt8](frame)
+        _ = try decodePayload(bytes, range: frameHeaderSize..<bytes.count)
+        return frame
+    }
+
     /// Decodes one payload.
     static func decodePayload(_ bytes: [UInt8], range: Range<Int>) throws -> LogBatch {
         var r = BinaryReader(bytes, range: range)
@@ -79,13 +92,24 @@ public enum LogCodec {
         public var reason: String
     }
 
+    /// A whole record (frame and CRC intact) whose payload does not decode. Its bytes stay in the segment.
+    public struct UnreadableRecord: Sendable, Equatable {
+        /// Absolute offset in the segment of the record's frame.
+        public var offset: Int
+        /// Payload length in bytes.
+        public var length: Int
+        public var reason: String
+    }
+
     /// What decoding a stretch of a segment found.
     public struct Decoded: Sendable {
         /// The records, each with the absolute offset just past it.
         public var batches: [(batch: LogBatch, end: Int)]
-        /// Absolute offset just past the last valid record.
+        /// Absolute offset just past the last whole record (readable or not).
         public var validEnd: Int
-        /// Set when bytes after `validEnd` are not a valid record.
+        /// Whole records that did not decode, in segment order; the records around them are in `batches`.
+        public var unreadable: [UnreadableRecord]
+        /// Set when bytes after `validEnd` are not a whole record.
         public var damage: Damage?
     }
 
@@ -93,6 +117,7 @@ public enum LogCodec {
     public static func decode(_ data: Data, base: Int) -> Decoded {
         let bytes = [UInt8](data)
         var batches: [(batch: LogBatch, end: Int)] = []
+        var unreadable: [UnreadableRecord] = []
         var pos = 0
         var damage: Damage?
         while pos < bytes.count {
@@ -123,13 +148,12 @@ public enum LogCodec {
             }
             do {
                 let batch = try decodePayload(bytes, range: payload)
-                pos = payload.upperBound
-                batches.append((batch, base + pos))
+                batches.append((batch, base + payload.upperBound))
             } catch {
-                damage = Damage(offset: base + pos, reason: "undecodable payload: \(error)")
-                break
+                unreadable.append(UnreadableRecord(offset: base + pos, length: len, reason: "\(error)"))
             }
+            pos = payload.upperBound
         }
-        return Decoded(batches: batches, validEnd: batches.last?.end ?? base, damage: damage)
+        return Decoded(batches: batches, validEnd: base + pos, unreadable: unreadable, damage: damage)
     }
 }

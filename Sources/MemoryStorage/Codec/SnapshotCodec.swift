@@ -73,6 +73,8 @@ public enum SnapshotCodec {
 
     public enum Kind: UInt32 {
         case meta = 1, vectors = 2, records = 3, history = 4, idempotency = 5, idIndex = 6, strings = 7, recordChunks = 8
+        /// Optional: per idempotent answer (in the order of section 5), the memory ids whose erasure erases it.
+        case idempotencyMemoryIds = 9
     }
 
     // MARK: Encoding
@@ -142,14 +144,21 @@ public enum SnapshotCodec {
         sections.append(SnapshotSection(kind: Kind.history.rawValue, data: hist.buffer))
 
         var idem = BinaryWriter()
+        var idemIds = BinaryWriter()
         idem.u32(UInt32(s.idempotentResponses.count))
+        idemIds.u32(UInt32(s.idempotentResponses.count))
         for k in s.idempotentResponses.keys.sorted() {
             let r = s.idempotentResponses[k]!
             idem.string(k)
             idem.blob(r.response)
             idem.date(r.recordedAt)
+            idemIds.u32(UInt32(r.memoryIds.count))
+            for id in r.memoryIds { idemIds.uuid(id) }
         }
         sections.append(SnapshotSection(kind: Kind.idempotency.rawValue, data: idem.buffer))
+        if s.idempotentResponses.values.contains(where: { !$0.memoryIds.isEmpty }) {
+            sections.append(SnapshotSection(kind: Kind.idempotencyMemoryIds.rawValue, data: idemIds.buffer))
+        }
 
         var index = BinaryWriter(capacity: s.memories.count * 4)
         let order = s.memories.indices.sorted { uuidPrecedes(s.memories[$0].id, s.memories[$1].id) }
@@ -285,11 +294,23 @@ public enum SnapshotCodec {
 
             var ir = BinaryReader(bytes, range: known[.idempotency]!)
             let inum = Int(try ir.u32())
+            var idsReader = known[.idempotencyMemoryIds].map { BinaryReader(bytes, range: $0) }
+            if var r = idsReader {
+                guard Int(try r.u32()) == inum else { throw fail("section 9 does not match section 5's answer count") }
+                idsReader = r
+            }
             var idem: [String: IdempotentResponse] = [:]
             for _ in 0..<inum {
                 let k = try ir.string()
                 let r = try ir.blob()
-                idem[k] = IdempotentResponse(response: r, recordedAt: try ir.date())
+                var ids: [UUID] = []
+                if var idr = idsReader {
+                    let n = Int(try idr.u32())
+                    guard n <= idr.remaining / 16 else { throw fail("section 9: id count too large") }
+                    for _ in 0..<n { ids.append(try idr.uuid()) }
+                    idsReader = idr
+                }
+                idem[k] = IdempotentResponse(response: r, recordedAt: try ir.date(), memoryIds: ids)
             }
             return SnapshotContents(key: key, revision: revision, space: space, memories: memories,
                                     history: MemoryHistory(snapshot: history),

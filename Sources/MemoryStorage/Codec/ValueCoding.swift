@@ -83,10 +83,12 @@ extension BinaryReader {
     /// Reads ``BinaryWriter/compactJSON(_:)``.
     mutating func compactJSON() throws -> JSONValue { try taggedJSON(lengths: .varint, depth: 0) }
 
-    /// Reads ``BinaryWriter/taggedJSON(_:lengths:)``; nesting deeper than 256 and counts larger than the bytes
-    /// left are refused.
+    /// Reads ``BinaryWriter/taggedJSON(_:lengths:)``; nesting deeper than ``RecordLimits/maxJSONNesting`` and
+    /// counts larger than the bytes left are refused.
     mutating func taggedJSON(lengths: JSONLengthPrefix, depth: Int) throws -> JSONValue {
-        guard depth < 256 else { throw BinaryDecodingError(offset: offset, detail: "JSON nested too deeply") }
+        guard depth < RecordLimits.maxJSONNesting else {
+            throw BinaryDecodingError(offset: offset, detail: "JSON nested deeper than \(RecordLimits.maxJSONNesting) levels")
+        }
         switch try u8() {
         case 0: return .null
         case 1: return .bool(false)

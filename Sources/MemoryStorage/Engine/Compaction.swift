@@ -34,9 +34,10 @@ extension PartitionStore {
         let active = m.active!
         let folded = Array(m.logs.dropLast())
         if folded.isEmpty {
-            // Nothing to fold; still collect garbage of earlier runs.
+            // Nothing to fold; still erase exports made from an older state, and collect garbage of earlier runs.
             report.liveMemories = m.snapshot?.liveMemories ?? 0
-            report.deletedBlobs = try await collectGarbage(key)
+            report.deletedBlobs = try await pruneExports(key, live: try await current(key).state)
+            report.deletedBlobs += try await collectGarbage(key)
             return report
         }
 
@@ -58,6 +59,13 @@ extension PartitionStore {
         for seg in folded {
             try await catchUp(key, seg, isActive: false, &c)
             report.foldedLogBytes += c.offsets[seg.name] ?? 0
+        }
+        if let seg = folded.first(where: { c.unreadable[$0.name] != nil }), let first = c.unreadable[seg.name]?.first {
+            // Folding would drop what could not be read: leave the segments (sealed, still named by the manifest,
+            // still read) and report, so an operator can look at the record before anything is lost.
+            throw PartitionStoreError.unreadableRecords(
+                partition: key.description, blob: key.prefix + seg.name, offset: first.offset,
+                records: folded.reduce(0) { $0 + (c.unreadable[$1.name]?.count ?? 0) }, detail: first.reason)
         }
         state = c.state
         state.dropIdempotentResponses(olderThan: Date().addingTimeInterval(-options.idempotencyRetention))
@@ -101,8 +109,10 @@ extension PartitionStore {
         report.compacted = true
         hook(.manifestSwapped)
 
-        // 5. Garbage: unreferenced blobs of older generations, once past the grace period.
-        report.deletedBlobs = try await collectGarbage(key)
+        // 5. Garbage: exports holding memories that are gone (at once), and unreferenced blobs of older
+        // generations once past the grace period.
+        report.deletedBlobs = try await pruneExports(key, live: try await current(key).state)
+        report.deletedBlobs += try await collectGarbage(key)
         hook(.garbageCollected)
         logger.info("compacted partition", metadata: [
             "partition": "\(key)", "liveMemories": "\(report.liveMemories)", "foldedLogBytes": "\(report.foldedLogBytes)",
@@ -197,7 +207,9 @@ extension PartitionStore {
         deleted += 1
         cache.remove(key)
         hook(.manifestSwapped)
-        for item in items where item.name != Manifest.blobName(key) {
+        // The owner-id blob goes last: while any blob of the partition is left, a listing can still name it.
+        for item in items.sorted(by: { ($0.name == OwnerIdBlob.name(key) ? 1 : 0) < ($1.name == OwnerIdBlob.name(key) ? 1 : 0) })
+        where item.name != Manifest.blobName(key) {
             if try await deleteBlob(key, item.name, condition: .none) { deleted += 1 }
         }
         hook(.garbageCollected)
@@ -210,8 +222,12 @@ extension PartitionStore {
         let items = try await storage(key, key.prefix) { try await self.blobs.listAll(prefix: key.prefix) }
         let cutoff = Date().addingTimeInterval(-options.garbageGracePeriod)
         var deleted = 0
-        for item in items where item.lastModified <= cutoff {
+        let idBlob = OwnerIdBlob.name(key)
+        for item in items where item.lastModified <= cutoff && item.name != idBlob {
             if try await deleteBlob(key, item.name, condition: .ifMatch(item.etag)) { deleted += 1 }
+        }
+        if let id = items.first(where: { $0.name == idBlob }), id.lastModified <= cutoff, deleted == items.count - 1 {
+            if try await deleteBlob(key, idBlob, condition: .ifMatch(id.etag)) { deleted += 1 }
         }
         if deleted > 0, try await loadManifest(key) == nil {
             try await deleteBlob(key, OwnerDirectory.entryName(key), condition: .none)

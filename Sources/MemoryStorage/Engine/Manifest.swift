@@ -106,8 +106,9 @@ struct Manifest: Codable, Equatable, Sendable {
     }
 }
 
-/// The owner directory: one tiny blob per partition, `t/{tenant}/d/{idHintHex}/{kind}/{escaped id}`, so that a
-/// memory id (which carries its owner's hint) leads to its partition with one listing.
+/// The owner directory: one tiny blob per partition, `t/{tenant}/d/{idHintHex}/{kind}/{id segment}`, so that a
+/// memory id (which carries its owner's hint) leads to its partition with one listing. The blob holds the
+/// owner id's UTF-8 (needed where the segment is a hash, ``BlobNameEscaping/segment(_:)``).
 enum OwnerDirectory {
     static func prefix(tenant: String, idHintHex: String) -> String {
         "t/\(BlobNameEscaping.escape(tenant))/d/\(idHintHex)/"
@@ -115,14 +116,22 @@ enum OwnerDirectory {
 
     static func entryName(_ key: PartitionKey) -> String {
         prefix(tenant: key.tenant, idHintHex: key.owner.idHintHex) + key.owner.kind.rawValue + "/"
-            + BlobNameEscaping.escape(key.owner.id)
+            + BlobNameEscaping.segment(key.owner.id)
     }
 
-    /// The partition an entry name (`…/d/{hint}/{kind}/{id}`) stands for.
-    static func key(fromEntry name: String, tenant: String) -> PartitionKey? {
+    /// What an entry name (`…/d/{hint}/{kind}/{segment}`) says: the kind, and the id when the segment is an
+    /// escape (nil when it is a hash: read the entry's content).
+    static func parse(entry name: String) -> (kind: OwnerKind, id: String?)? {
         let parts = name.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 6, let kind = OwnerKind(rawValue: String(parts[4])),
-              let id = BlobNameEscaping.unescape(String(parts[5])) else { return nil }
-        return PartitionKey(tenant: tenant, owner: PartitionOwner(kind: kind, id: id))
+        guard parts.count == 6, let kind = OwnerKind(rawValue: String(parts[4])) else { return nil }
+        if BlobNameEscaping.isHashedSegment(parts[5]) { return (kind, nil) }
+        guard let id = BlobNameEscaping.unescape(String(parts[5])) else { return nil }
+        return (kind, id)
     }
+}
+
+/// `{partition prefix}owner-id`: the owner id's UTF-8, kept in a partition whose id segment is a hash, so that a
+/// listing of blobs leads back to the id. Written before any other blob of the partition, deleted after all.
+enum OwnerIdBlob {
+    static func name(_ key: PartitionKey) -> String { key.prefix + "owner-id" }
 }

@@ -10,6 +10,9 @@ struct CachedPartition: Sendable {
     var offsets: [String: Int] = [:]
     /// Segments whose remaining bytes are not valid records (torn or corrupt tail), per segment name.
     var damaged: [String: LogCodec.Damage] = [:]
+    /// Whole records that did not decode, per segment name: skipped by reads, and a reason for compaction to
+    /// leave the partition's log as it is.
+    var unreadable: [String: [LogCodec.UnreadableRecord]] = [:]
 
     static func empty(_ key: PartitionKey) -> CachedPartition {
         CachedPartition(state: PartitionState(key: key), manifest: nil, manifestETag: nil)

@@ -180,12 +180,17 @@ public struct FileBlobStore: BlobStore {
     }
 
     /// Names are `/`-separated segments of `[A-Za-z0-9._-]`, none empty, `.` or `..`, at most 1024 bytes.
+    /// The longest blob-name segment this store takes (255 bytes less the file suffixes it adds).
+    public static let maxSegmentBytes = 234
+
     static func validate(_ name: String) throws {
         guard !name.isEmpty, name.utf8.count <= 1024, name.utf8.allSatisfy(isNameByte) else {
             throw BlobStoreError.invalidName(name)
         }
         for seg in name.split(separator: "/", omittingEmptySubsequences: false) {
             if seg.isEmpty || seg == "." || seg == ".." { throw BlobStoreError.invalidName(name) }
+            // A file-name component holds 255 bytes; the blob's file adds `~` and its temporary `~tmp.` + 16 hex.
+            if seg.utf8.count > maxSegmentBytes { throw BlobStoreError.invalidName(name) }
         }
     }
 

@@ -72,3 +72,10 @@ public struct HistoryEntry: Sendable, Equatable {
         self.eventId = eventId
     }
 }
+
+extension HistoryEntry {
+    /// The event with its texts erased: what a deleted memory's history keeps.
+    public func withoutText() -> HistoryEntry {
+        HistoryEntry(memoryId: memoryId, event: event, oldText: nil, newText: nil, at: at, eventId: eventId)
+    }
+}

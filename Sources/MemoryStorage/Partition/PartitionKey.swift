@@ -26,10 +26,10 @@ public struct PartitionKey: Sendable, Hashable, CustomStringConvertible {
         self.owner = owner
     }
 
-    /// `t/{tenant}/p/{kind}/{escaped id}/`: every blob of the partition is under this prefix, and no other
-    /// partition's blob is (escaping is injective and never produces `/`).
+    /// `t/{tenant}/p/{kind}/{id segment}/`: every blob of the partition is under this prefix, and no other
+    /// partition's blob is (``BlobNameEscaping/segment(_:)`` is injective and never produces `/`).
     public var prefix: String {
-        "t/\(BlobNameEscaping.escape(tenant))/p/\(owner.kind.rawValue)/\(BlobNameEscaping.escape(owner.id))/"
+        "t/\(BlobNameEscaping.escape(tenant))/p/\(owner.kind.rawValue)/\(BlobNameEscaping.segment(owner.id))/"
     }
 
     /// The prefix under which all of a tenant's partitions live.
@@ -37,7 +37,23 @@ public struct PartitionKey: Sendable, Hashable, CustomStringConvertible {
         "t/\(BlobNameEscaping.escape(tenant))/p/"
     }
 
-    public var description: String { "tenant=\(tenant) \(owner.kind.rawValue)=\(owner.id)" }
+    /// For logs: the tenant and the owner with its id capped (``PartitionOwner/loggable``).
+    public var description: String { "tenant=\(tenant) \(owner.loggable)" }
+
+    /// For answers and logs that must not carry personal data: the tenant, the owner kind and a short hash of the
+    /// id (``PartitionOwner/hashedId``).
+    public var redactedDescription: String { "tenant=\(tenant) \(owner.kind.rawValue)#\(owner.hashedId)" }
+}
+
+extension PartitionOwner {
+    /// `kind=id` with the id capped at 48 characters (a longer one ends in `…` and its hash), for log lines.
+    public var loggable: String {
+        let capped = id.count <= 48 ? id : String(id.prefix(40)) + "…#" + hashedId
+        return "\(kind.rawValue)=\(capped)"
+    }
+
+    /// The first 8 hex digits of SHA-256 of `"{kind}/{id}"`: names an owner without revealing its id.
+    public var hashedId: String { PartitionOwner.hex(Array(idHint.prefix(4))) }
 }
 
 /// Maps arbitrary strings (tenant names, user ids) to blob-name segments of `[A-Za-z0-9-_]`.
@@ -61,6 +77,31 @@ public enum BlobNameEscaping {
         }
         return out
     }
+
+    /// Escaped ids longer than this many bytes are named by their hash (``segment(_:)``): it keeps a segment
+    /// (and the file backend's temporary names beside it) well inside a file-name component's 255 bytes and a
+    /// blob name inside Azure's 1,024 characters, whatever Unicode the id holds.
+    public static let maxEscapedSegment = 120
+
+    /// The blob-name segment of a scope id: ``escape(_:)`` when that is at most ``maxEscapedSegment`` bytes,
+    /// else the first (at most 40) bytes of the escape, cut at a character boundary, then `.` and the 64 hex
+    /// digits of the SHA-256 of the id's UTF-8. Injective: `.` never occurs in an escape, so the two forms
+    /// cannot meet, and long ids differ in their hashes. A hashed segment is not reversible: the partition
+    /// keeps its id in its `owner-id` blob (``PartitionStore``).
+    public static func segment(_ id: String) -> String {
+        let escaped = escape(id)
+        guard escaped.utf8.count > maxEscapedSegment else { return escaped }
+        var head = Substring(escaped.prefix(40))
+        // Never end inside an `_XX` escape.
+        if let underscore = head.lastIndex(of: "_"), head.distance(from: underscore, to: head.endIndex) < 3 {
+            head = head[..<underscore]
+        }
+        let digest = SHA256.hash(data: Data(id.utf8)).map { String(format: "%02x", $0) }.joined()
+        return head + "." + digest
+    }
+
+    /// True for a segment ``segment(_:)`` made by hashing (the id must be read from the partition).
+    public static func isHashedSegment(_ segment: Substring) -> Bool { segment.contains(".") }
 
     /// The inverse of ``escape(_:)``; `nil` for a segment ``escape(_:)`` cannot produce.
     public static func unescape(_ s: String) -> String? {

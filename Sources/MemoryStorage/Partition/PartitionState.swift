@@ -1,14 +1,25 @@
 import Foundation
 
 /// An idempotent request's recorded answer.
+///
+/// An answer may quote what its request wrote (a memory's text), so it is erased with it: when a memory it
+/// names is deleted or purged, ``response`` becomes empty (``isErased``) while the key stays, so a retry still
+/// writes nothing and learns only that its request was applied.
 public struct IdempotentResponse: Sendable, Equatable {
+    /// The answer's bytes, as the layer above stored them; empty once erased.
     public var response: Data
     public var recordedAt: Date
+    /// The memories the request wrote (its batch's operations), whose erasure erases this answer.
+    public var memoryIds: [UUID]
 
-    public init(response: Data, recordedAt: Date) {
+    public init(response: Data, recordedAt: Date, memoryIds: [UUID] = []) {
         self.response = response
         self.recordedAt = recordedAt
+        self.memoryIds = memoryIds
     }
+
+    /// True when a memory the answer named has been erased, and the answer with it.
+    public var isErased: Bool { response.isEmpty }
 }
 
 /// Everything a partition holds after applying its snapshot and its log: the live memories, their history and
@@ -88,11 +99,13 @@ public struct PartitionState: Sendable {
     ///
     /// - `add` of an id that is already live replaces it (a replayed add is harmless);
     /// - `update` of an id that is not live is ignored (the memory was deleted meanwhile);
-    /// - `delete` keeps history, `purge` drops it.
+    /// - `delete` keeps the history's events but erases the texts in them, `purge` drops the history;
+    /// - both erase the recorded idempotent answers that name the memory (``IdempotentResponse/isErased``).
     ///
     /// Every operation's memory id is also recorded in ``journal`` (not part of the memories or history).
     public mutating func apply(_ batch: LogBatch) {
         let applied = revision &+ 1
+        var erased: Set<UUID> = []
         for op in batch.operations {
             journal.record(op.memoryId, revision: applied)
             switch op {
@@ -110,18 +123,23 @@ public struct PartitionState: Sendable {
                                  at: m.updatedAt, eventId: batch.eventId))
                 upsert(m)
             case .delete(let id, let at):
-                guard let old = memory(id) else { continue }
-                history[id, default: []].append(
-                    HistoryEntry(memoryId: id, event: .delete, oldText: old.text, newText: nil,
-                                 at: at, eventId: batch.eventId))
+                guard positions[id] != nil else { continue }
+                var events = (history[id] ?? []).map { $0.withoutText() }
+                events.append(HistoryEntry(memoryId: id, event: .delete, oldText: nil, newText: nil,
+                                           at: at, eventId: batch.eventId))
+                history[id] = events
                 remove(id)
+                erased.insert(id)
             case .purge(let id, _):
                 remove(id)
                 history[id] = nil
+                erased.insert(id)
             }
         }
+        if !erased.isEmpty { eraseIdempotentResponses(naming: erased) }
         if let key = batch.idempotencyKey, let response = batch.idempotentResponse {
-            idempotentResponses[key] = IdempotentResponse(response: response, recordedAt: batch.writtenAt)
+            idempotentResponses[key] = IdempotentResponse(response: response, recordedAt: batch.writtenAt,
+                                                          memoryIds: batch.operations.map(\.memoryId))
         }
         revision = applied
         journal.trimIfNeeded()
@@ -137,6 +155,12 @@ public struct PartitionState: Sendable {
     /// Forgets idempotency answers recorded before `cutoff` (compaction calls this).
     public mutating func dropIdempotentResponses(olderThan cutoff: Date) {
         idempotentResponses = idempotentResponses.filter { $0.value.recordedAt >= cutoff }
+    }
+
+    private mutating func eraseIdempotentResponses(naming ids: Set<UUID>) {
+        for (key, answer) in idempotentResponses where !answer.isErased && answer.memoryIds.contains(where: ids.contains) {
+            idempotentResponses[key]?.response = Data()
+        }
     }
 
     private mutating func upsert(_ m: StoredMemory) {

@@ -31,6 +31,11 @@ public enum PartitionStoreError: Error, Sendable, Equatable {
     case storage(partition: String, underlying: BlobStoreError)
     /// One write would append more bytes than the blob store takes in one block; nothing was written.
     case batchTooLarge(partition: String, bytes: Int, limit: Int)
+    /// A write whose record the reader would not decode (outside ``RecordLimits``); nothing was written.
+    case recordRejected(partition: String, detail: String)
+    /// Compaction found whole log records that do not decode and left the partition as it was, so that nothing
+    /// it could not read is dropped. `records` counts them; `blob` and `offset` name the first.
+    case unreadableRecords(partition: String, blob: String, offset: Int, records: Int, detail: String)
 }
 
 /// What one compaction did.
@@ -137,7 +142,10 @@ public final class PartitionStore: Sendable {
                 continue
             }
             let expected = c.offsets[active.name] ?? 0
-            let frame = LogCodec.encode(batch)
+            let frame: Data
+            do { frame = try LogCodec.encodeVerified(batch) } catch {
+                throw PartitionStoreError.recordRejected(partition: key.description, detail: "\(error)")
+            }
             guard frame.count <= blobs.maxAppendBlockBytes else {
                 throw PartitionStoreError.batchTooLarge(partition: key.description, bytes: frame.count,
                                                         limit: blobs.maxAppendBlockBytes)
@@ -167,10 +175,30 @@ public final class PartitionStore: Sendable {
     /// for a memory given only its id.
     public func partitions(tenant: String, idHintHex: String) async throws -> [PartitionKey] {
         let prefix = OwnerDirectory.prefix(tenant: tenant, idHintHex: idHintHex)
-        let items = try await storage(PartitionKey(tenant: tenant, owner: PartitionOwner(kind: .user, id: "")), prefix) {
-            try await self.blobs.listAll(prefix: prefix)
+        let anyKey = PartitionKey(tenant: tenant, owner: PartitionOwner(kind: .user, id: ""))
+        let items = try await storage(anyKey, prefix) { try await self.blobs.listAll(prefix: prefix) }
+        var keys: [PartitionKey] = []
+        for item in items {
+            guard let (kind, id) = OwnerDirectory.parse(entry: item.name) else { continue }
+            if let id {
+                keys.append(PartitionKey(tenant: tenant, owner: PartitionOwner(kind: kind, id: id)))
+            } else if let stored = try await storedId(anyKey, item.name) {
+                keys.append(PartitionKey(tenant: tenant, owner: PartitionOwner(kind: kind, id: stored)))
+            }
         }
-        return items.compactMap { OwnerDirectory.key(fromEntry: $0.name, tenant: tenant) }
+        return keys
+    }
+
+    /// The owner id stored in `blob` (an owner entry or an `owner-id` blob); nil when it is gone or empty.
+    private func storedId(_ key: PartitionKey, _ blob: String) async throws -> String? {
+        do {
+            let data = try await blobs.get(blob).data
+            return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
+        } catch BlobStoreError.notFound {
+            return nil
+        } catch let e as BlobStoreError {
+            throw PartitionStoreError.storage(partition: key.description, underlying: e)
+        }
     }
 
     /// Every partition of a tenant, or of every tenant when `tenant` is nil (the compaction timer's sweep).
@@ -180,14 +208,28 @@ public final class PartitionStore: Sendable {
         let anyKey = PartitionKey(tenant: tenant ?? "", owner: PartitionOwner(kind: .user, id: ""))
         let items = try await storage(anyKey, prefix) { try await self.blobs.listAll(prefix: prefix) }
         var seen = Set<PartitionKey>()
+        var seenHashed = Set<String>()
         var result: [PartitionKey] = []
         for item in items {
-            // t/{tenant}/p/{kind}/{id}/...
+            // t/{tenant}/p/{kind}/{id segment}/...
             let parts = item.name.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count >= 6, parts[0] == "t", parts[2] == "p",
                   let t = BlobNameEscaping.unescape(String(parts[1])),
-                  let kind = OwnerKind(rawValue: String(parts[3])),
-                  let id = BlobNameEscaping.unescape(String(parts[4])) else { continue }
+                  let kind = OwnerKind(rawValue: String(parts[3])) else { continue }
+            let id: String
+            if BlobNameEscaping.isHashedSegment(parts[4]) {
+                let prefix = parts[0..<5].joined(separator: "/") + "/"
+                guard seenHashed.insert(prefix).inserted else { continue }
+                guard let stored = try await storedId(anyKey, prefix + "owner-id") else {
+                    logger.warning("partition blobs without an owner-id blob are skipped; delete them by hand if they stay",
+                                   metadata: ["prefix": "\(prefix.prefix(200))"])
+                    continue
+                }
+                id = stored
+            } else {
+                guard let unescaped = BlobNameEscaping.unescape(String(parts[4])) else { continue }
+                id = unescaped
+            }
             let key = PartitionKey(tenant: t, owner: PartitionOwner(kind: kind, id: id))
             if seen.insert(key).inserted { result.append(key) }
         }
@@ -239,10 +281,18 @@ public final class PartitionStore: Sendable {
         }
     }
 
+    /// Writes the owner-directory entry (and, for a hashed id segment, the partition's `owner-id` blob first).
     func ensureOwnerEntry(_ key: PartitionKey) async throws {
+        let id = Data(key.owner.id.utf8)
+        if BlobNameEscaping.isHashedSegment(Substring(BlobNameEscaping.segment(key.owner.id))) {
+            let idBlob = OwnerIdBlob.name(key)
+            try await storage(key, idBlob) {
+                try await ignoringExists { try await self.blobs.put(idBlob, data: id, condition: .ifNoneMatchAny) }
+            }
+        }
         let name = OwnerDirectory.entryName(key)
         try await storage(key, name) {
-            try await ignoringExists { try await self.blobs.put(name, data: Data(), condition: .ifNoneMatchAny) }
+            try await ignoringExists { try await self.blobs.put(name, data: id, condition: .ifNoneMatchAny) }
         }
     }
 
@@ -335,6 +385,13 @@ public final class PartitionStore: Sendable {
         let decoded = LogCodec.decode(content.data, base: from)
         for (batch, _) in decoded.batches { c.state.apply(batch) }
         c.offsets[seg.name] = decoded.validEnd
+        for record in decoded.unreadable {
+            c.unreadable[seg.name, default: []].append(record)
+            logger.error(
+                "log record is whole (frame and CRC intact) but does not decode; it is skipped, the records after it are applied, and compaction will leave this partition's log as it is until the record is dealt with (memory-tool dump shows it)",
+                metadata: ["partition": "\(key)", "blob": "\(name)", "offset": "\(record.offset)",
+                           "length": "\(record.length)", "reason": "\(record.reason)"])
+        }
         if let damage = decoded.damage {
             c.damaged[seg.name] = damage
             logger.warning(

@@ -22,7 +22,22 @@ public enum HugePageMalloc {
         #if os(Linux)
         guard let value = tunablesValue(environment: environment, hugePagesMode: kernelMode()) else { return }
         setenv("GLIBC_TUNABLES", value, 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // Execute the program's own path, not `/proc/self/exe`: the kernel names a process after the file it
+        // executes, and `ps`/`ss` must keep showing `memory-search`, not `exe`.
+        execv(executablePath() ?? "/proc/self/exe", CommandLine.unsafeArgv)
+        #endif
+    }
+
+    /// The absolute path of the running program (the target of `/proc/self/exe`).
+    static func executablePath() -> String? {
+        #if os(Linux)
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path.hasSuffix(" (deleted)") ? nil : path
+        #else
+        return nil
         #endif
     }
 

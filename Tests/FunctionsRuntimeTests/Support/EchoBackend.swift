@@ -59,8 +59,13 @@ struct EchoBackend: MemoryBackend {
     func batchDelete(_ body: JSONValue, _ c: RequestContext) async throws -> JSONValue { echo("batch_delete", c, ["body": body]) }
     func createExport(_ body: JSONValue, _ c: RequestContext) async throws -> JSONValue { echo("export_create", c, ["body": body]) }
     func getExport(_ body: JSONValue, _ c: RequestContext) async throws -> JSONValue { echo("export_get", c, ["body": body]) }
-    func compactAll(tenant: String?, force: Bool) async -> CompactionSummary {
-        CompactionSummary(partitions: 2, compacted: force ? 2 : 1, failed: 0, messages: ["tenant \(tenant ?? "*")"])
+    /// Partitions the echoed compaction reports as failed.
+    var failedCompactions = 0
+
+    func compactAll(tenant: String?) async -> CompactionSummary {
+        CompactionSummary(partitions: 2, compacted: 2 - failedCompactions, failed: failedCompactions,
+                          messages: ["tenant \(tenant ?? "*")"]
+                              + (0..<failedCompactions).map { _ in "compaction of tenant=x user#00000000 failed: storage unavailable" })
     }
 }
 
@@ -81,7 +86,7 @@ struct ExplodingBackend: MemoryBackend {
     func batchDelete(_ body: JSONValue, _ c: RequestContext) async throws -> JSONValue { throw Boom() }
     func createExport(_ body: JSONValue, _ c: RequestContext) async throws -> JSONValue { throw Boom() }
     func getExport(_ body: JSONValue, _ c: RequestContext) async throws -> JSONValue { throw Boom() }
-    func compactAll(tenant: String?, force: Bool) async -> CompactionSummary {
+    func compactAll(tenant: String?) async -> CompactionSummary {
         CompactionSummary(partitions: 0, compacted: 0, failed: 0, messages: [])
     }
 }

@@ -48,6 +48,12 @@ final class LogCapture: @unchecked Sendable {
         lock.unlock()
     }
 
+    var errors: [(message: String, metadata: Logger.Metadata)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return records.filter { $0.level == .error }.map { ($0.message, $0.metadata) }
+    }
+
     var warnings: [(message: String, metadata: Logger.Metadata)] {
         lock.lock()
         defer { lock.unlock() }
