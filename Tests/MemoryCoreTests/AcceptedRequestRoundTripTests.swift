@@ -39,11 +39,12 @@ import ModelClients
             default: return .string(string(&rng, maxLength: 40))
             }
         }
-        if Bool.random(using: &rng) {
-            return .array((0..<Int.random(in: 1...3, using: &rng)).map { _ in json(&rng, depth: depth - 1) })
-        }
-        var o: [String: JSONValue] = [:]
-        for _ in 0..<Int.random(in: 1...3, using: &rng) { o[string(&rng, maxLength: 12)] = json(&rng, depth: depth - 1) }
+        // One child carries the depth on; its siblings stay shallow, so a deep value stays small.
+        let deep = json(&rng, depth: depth - 1)
+        let siblings = (0..<Int.random(in: 0...2, using: &rng)).map { _ in json(&rng, depth: min(2, depth - 1)) }
+        if Bool.random(using: &rng) { return .array([deep] + siblings) }
+        var o: [String: JSONValue] = [string(&rng, maxLength: 12): deep]
+        for s in siblings { o[string(&rng, maxLength: 12)] = s }
         return .object(o)
     }
 
@@ -52,14 +53,18 @@ import ModelClients
         let depth = [1, 2, 5, 40, RecordLimits.maxJSONNesting, RecordLimits.maxJSONNesting + 1].randomElement(using: &rng)!
         var metadata: JSONValue = json(&rng, depth: depth)
         if case .object = metadata {} else { metadata = .object(["m": metadata]) }
-        let id = string(&rng, maxLength: 300)
+        // Scope ids: mostly acceptable (any script, up to the 256-character limit), some too long or with controls.
+        var id = String(String.UnicodeScalarView(string(&rng, maxLength: 256).unicodeScalars
+            .filter { $0.properties.generalCategory != .control }))
+        if Int.random(in: 0..<8, using: &rng) == 0 { id = String(repeating: "x", count: 257) }
+        if Int.random(in: 0..<8, using: &rng) == 0 { id += "\u{0007}" }
         return .object([
             "messages": .array((0..<Int.random(in: 1...4, using: &rng)).map { _ in
                 .object(["role": .string(["user", "assistant"].randomElement(using: &rng)!),
                          "content": .string(string(&rng, maxLength: 200))])
             }),
             "user_id": .string(id.isEmpty ? "u" : id),
-            "agent_id": Bool.random(using: &rng) ? .string(string(&rng, maxLength: 20) + "a") : .null,
+            "agent_id": Bool.random(using: &rng) ? .string("agent-" + String(Int.random(in: 0..<5, using: &rng))) : .null,
             "metadata": metadata,
             "infer": .bool(false),
         ])
@@ -92,7 +97,7 @@ import ModelClients
             for id in ids { written[id] = try #require(state.memory(id)) }
             accepted += 1
         }
-        #expect(accepted > 50 && refused > 5, "the generator must exercise both sides: \(accepted) accepted, \(refused) refused")
+        #expect(accepted > 60 && refused > 10, "the generator must exercise both sides: \(accepted) accepted, \(refused) refused")
 
         // A fresh process reads every memory back from the log, equal.
         let fresh = PartitionStore(blobs: blobs, options: options, logger: logger)

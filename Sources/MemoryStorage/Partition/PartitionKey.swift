@@ -116,7 +116,13 @@ public enum BlobNameEscaping {
                 bytes.append(v)
                 it = it.dropFirst(2)
             } else {
-                bytes.append(b)
+                switch b {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+                    bytes.append(b)
+                default:
+                    return nil  // `escape` never leaves any other byte bare (so never a hashed segment's `.`)
+                }
             }
         }
         return String(bytes: bytes, encoding: .utf8)
