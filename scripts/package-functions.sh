@@ -7,10 +7,10 @@
 #   dist/single/agentmemory/    host.json, memory-local, memory/function.json, compact/function.json
 #   dist/*.zip                  one zip per app (zip deploy / `az functionapp deployment source config-zip`)
 #
-# Binaries are release builds with --static-swift-stdlib, so a Functions Linux host needs no Swift runtime
-# (only glibc, libstdc++ and, for the HTTP model clients, libcurl4). After packaging, every binary is checked:
-# `ldd` must list no libswift*/libFoundation* library, and it must answer GET / when started with an empty
-# environment and no Swift toolchain on PATH or LD_LIBRARY_PATH.
+# Binaries are release builds with --static-swift-stdlib, so a Functions Linux host needs no Swift runtime.
+# After packaging, every binary is checked: the shared libraries it names (`readelf -d`, NEEDED) must be among
+# ALLOWED_LIBS below (glibc, libstdc++, libgcc_s and libcurl: what README.md promises), and it must answer
+# GET / when started with an empty environment and no Swift toolchain on PATH or LD_LIBRARY_PATH.
 #
 # Usage: scripts/package-functions.sh [--skip-build] [--no-check]
 set -euo pipefail
@@ -77,10 +77,17 @@ app "$DIST/single/agentmemory" memory-local memory compact
 
 echo "==> checking packaged binaries run without a Swift toolchain"
 fail=0
+ALLOWED_LIBS="libc.so.6 libm.so.6 libstdc++.so.6 libgcc_s.so.1 libcurl.so.4 ld-linux-x86-64.so.2 libdl.so.2 libpthread.so.0 librt.so.1"
 for exe in $DIST/split/*/memory-* $DIST/single/agentmemory/memory-local; do
-  if ldd "$exe" | grep -E 'libswift|libFoundation|libdispatch|libBlocksRuntime' ; then
-    echo "FAIL: $exe links Swift runtime libraries dynamically" >&2; fail=1; continue
+  needed=$(readelf -d "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+  unexpected=""
+  for lib in $needed; do
+    case " $ALLOWED_LIBS " in *" $lib "*) ;; *) unexpected="$unexpected $lib" ;; esac
+  done
+  if [[ -n $unexpected ]]; then
+    echo "FAIL: $exe needs shared libraries README.md does not promise:$unexpected" >&2; fail=1; continue
   fi
+  echo "ok: $exe needs only: $needed"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   storage=$(mktemp -d)
   env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH= FUNCTIONS_CUSTOMHANDLER_PORT="$port" MEMORY_STORAGE="$storage" \

@@ -106,7 +106,7 @@ import Testing
                 #expect(r.json["Outputs"] == .object([:]))
                 #expect(r.json["ReturnValue"] == .null)
                 let logs = r.json["Logs"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                #expect(logs.contains { $0.contains("2 partitions, 1 compacted, 0 failed") })
+                #expect(logs.contains { $0.contains("2 partitions, 2 compacted, 0 failed") })
                 #expect(logs.contains("tenant *"))
             }
         }

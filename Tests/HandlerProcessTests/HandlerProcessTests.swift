@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Starts the built executables exactly as the Functions host does (reference §1.5–1.8) and checks every reply.
 /// Needs `swift build` first (the executables are found next to the test bundle).
@@ -111,7 +114,9 @@ import Testing
 
     @Test func compactAnswersTheTimerEnvelopeAndAdminRoute() async throws {
         let storage = try temporaryStorage()
-        let compact = try HandlerProcess("memory-compact", environment: ["MEMORY_STORAGE": storage.path, "MEMORY_API_KEYS": try Self.keysSetting()])
+        // As the Functions host starts it: FUNCTIONS_APP_ROOT_PATH set, so its own timer call needs no key.
+        let compact = try HandlerProcess("memory-compact", environment: ["MEMORY_STORAGE": storage.path, "MEMORY_API_KEYS": try Self.keysSetting(),
+                                                                         "FUNCTIONS_APP_ROOT_PATH": storage.path])
         defer { compact.stop() }
         _ = try await compact.waitUntilReady()
         let timer = #"{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"compact","UtcNow":"2025-11-24T10:05:00.0123456Z","RandGuid":"0f8fad5b-d9cb-469f-a165-70867728950e"}}}"#
@@ -148,5 +153,37 @@ import Testing
         #expect(ping.object["org_id"] as? String == "default")
         handler.stop()
         #expect(handler.stdoutLines.contains { $0.contains("no MEMORY_API_KEYS configured") })
+    }
+
+    /// A client that opens a connection and never finishes its request head is cut off after
+    /// `MEMORY_HTTP_IDLE_TIMEOUT_SECONDS`, so half-open connections cannot pile up.
+    @Test func aConnectionThatNeverFinishesItsRequestHeadIsClosed() async throws {
+        let storage = try temporaryStorage()
+        let handler = try HandlerProcess("memory-local", environment: ["MEMORY_STORAGE": storage.path,
+                                                                       "MEMORY_HTTP_IDLE_TIMEOUT_SECONDS": "1"])
+        defer { handler.stop() }
+        _ = try await handler.waitUntilReady()
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(handler.port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        let partial = "POST /v3/memories/add/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+        _ = partial.withCString { send(fd, $0, strlen($0), 0) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let started = Date()
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, 0)  // 0 = the server closed the connection; -1 after 10 s = it did not
+        let waited = Date().timeIntervalSince(started)
+        #expect(n == 0, "the server kept a half-open connection for \(waited) s")
+        #expect(waited < 5)
+        #expect(handler.process.isRunning)
     }
 }

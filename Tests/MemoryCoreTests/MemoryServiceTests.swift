@@ -122,7 +122,11 @@ import MemoryStorage
         #expect(try await f.service.get(id, f.context())["memory"]?.stringValue == "secret plan")
         _ = try await f.service.delete(id, f.context())
         #expect(await serviceError { _ = try await f.service.get(id, f.context()) }?.kind == .notFound)
-        #expect(await serviceError { _ = try await f.service.history(id, f.context()) }?.kind == .notFound)
+        // The history keeps the events (as Mem0 does), not the text.
+        let history = try await f.service.history(id, f.context())
+        #expect(history.arrayValue?.compactMap { $0["event"]?.stringValue } == ["ADD", "DELETE"])
+        #expect(history.arrayValue?.allSatisfy { $0["old_memory"] == .null && $0["new_memory"] == .null } == true)
+        #expect(await serviceError { _ = try await f.service.history(id, f.context("evil")) }?.kind == .notFound)
     }
 
     @Test func idempotentAddReturnsTheFirstAnswerAndWritesOnce() async throws {

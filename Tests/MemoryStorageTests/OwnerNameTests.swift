@@ -78,5 +78,7 @@ import Testing
         #expect(key.description.count < 120)
         #expect(!key.redactedDescription.contains("qqqq"))
         #expect(key.redactedDescription.hasPrefix("tenant=t user#"))
+        let sneaky = PartitionKey(tenant: "t", owner: PartitionOwner(kind: .user, id: "a\u{202E}b\nc"))
+        #expect(sneaky.description == #"tenant=t user=a\u{202e}b\u{a}c"#)
     }
 }

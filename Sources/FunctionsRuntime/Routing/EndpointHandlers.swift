@@ -69,7 +69,11 @@ struct EndpointHandlers: Sendable {
         case .exportCreate:
             return try await backend.createExport(try Self.jsonBody(request), context)
         case .exportGet:
-            return try await backend.getExport(try Self.jsonBody(request), context)
+            let body = try Self.jsonBody(request)
+            if let id = body["memory_export_id"], !id.isNull, id.stringValue == nil {
+                throw APIError(status: 400, code: "invalid_field", detail: "`memory_export_id` must be a string (the export's id)")
+            }
+            return try await backend.getExport(body, context)
         case .ping, .compactNow:
             return .null
         }

@@ -20,7 +20,8 @@ struct FieldReader {
     func string(_ key: String, maxLength: Int = 4096) throws(MemoryServiceError) -> String? {
         guard let v = object[key], !v.isNull else { return nil }
         guard case .string(let s) = v else { throw .invalid("`\(key)` must be a string", code: "invalid_field") }
-        guard s.count <= maxLength else {
+        // Counted in Unicode scalars, as JSON Schema's maxLength counts characters (docs/openapi.yaml).
+        guard s.unicodeScalars.count <= maxLength else {
             throw .invalid("`\(key)` is longer than \(maxLength) characters", code: "invalid_field")
         }
         return s

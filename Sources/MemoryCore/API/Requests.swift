@@ -53,7 +53,11 @@ public struct AddRequest: Sendable {
         }
         var messages: [InputMessage] = []
         switch raw {
-        case .string(let s): messages = [InputMessage(role: "user", content: s)]
+        case .string(let s):
+            guard s.unicodeScalars.count <= Self.maxMessageLength else {
+                throw .invalid("`messages` is longer than \(Self.maxMessageLength) characters", code: "invalid_field")
+            }
+            messages = [InputMessage(role: "user", content: s)]
         case .array(let items):
             guard items.count <= Self.maxMessages else {
                 throw .invalid("`messages` has \(items.count) items; at most \(Self.maxMessages) are accepted", code: "invalid_field")
@@ -65,7 +69,7 @@ public struct AddRequest: Sendable {
                 guard ["user", "assistant", "system"].contains(role) else {
                     throw .invalid("`messages[\(i)].role` must be user, assistant or system, got '\(role.prefix(20))'", code: "invalid_field")
                 }
-                guard content.count <= Self.maxMessageLength else {
+                guard content.unicodeScalars.count <= Self.maxMessageLength else {
                     throw .invalid("`messages[\(i)].content` is longer than \(Self.maxMessageLength) characters", code: "invalid_field")
                 }
                 messages.append(InputMessage(role: role, content: content))
@@ -130,14 +134,12 @@ public struct SearchRequest: Sendable {
         threshold = try r.number("threshold", range: 0...1) ?? 0.1
         showExpired = try r.bool("show_expired") ?? false
         explain = try r.bool("explain") ?? false
-        if try r.bool("keyword_search") == true {
-            mode = "keyword"
-        } else {
-            mode = try r.string("search_mode", maxLength: 20) ?? "hybrid"
-        }
-        guard ["hybrid", "vector", "keyword"].contains(mode) else {
+        // `search_mode` is checked even when Mem0's `keyword_search: true` overrides it.
+        let requestedMode = try r.string("search_mode", maxLength: 20) ?? "hybrid"
+        guard ["hybrid", "vector", "keyword"].contains(requestedMode) else {
             throw .invalid("`search_mode` must be hybrid, vector or keyword", code: "invalid_field")
         }
+        mode = try r.bool("keyword_search") == true ? "keyword" : requestedMode
         recencyHalfLifeDays = try r.number("recency_half_life_days", range: 0.001...36500)
         maxTokens = try r.int("max_tokens", range: 1...100_000)
         referenceDate = try r.date("reference_date")

@@ -46,10 +46,20 @@ public struct PartitionKey: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension PartitionOwner {
-    /// `kind=id` with the id capped at 48 characters (a longer one ends in `…` and its hash), for log lines.
+    /// `kind=id` with the id capped at 48 characters (a longer one ends in `…` and its hash) and its control and
+    /// format characters (newlines, bidi overrides, zero-width joiners) written as `\u{…}`, for log lines.
     public var loggable: String {
         let capped = id.count <= 48 ? id : String(id.prefix(40)) + "…#" + hashedId
-        return "\(kind.rawValue)=\(capped)"
+        var shown = ""
+        for scalar in capped.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+                shown += "\\u{\(String(scalar.value, radix: 16))}"
+            default:
+                shown.unicodeScalars.append(scalar)
+            }
+        }
+        return "\(kind.rawValue)=\(shown)"
     }
 
     /// The first 8 hex digits of SHA-256 of `"{kind}/{id}"`: names an owner without revealing its id.
@@ -84,7 +94,7 @@ public enum BlobNameEscaping {
     public static let maxEscapedSegment = 120
 
     /// The blob-name segment of a scope id: ``escape(_:)`` when that is at most ``maxEscapedSegment`` bytes,
-    /// else the first (at most 40) bytes of the escape, cut at a character boundary, then `.` and the 64 hex
+    /// else the first (at most 40) bytes of the escape, never cutting an `_XX`, then `.` and the 64 hex
     /// digits of the SHA-256 of the id's UTF-8. Injective: `.` never occurs in an escape, so the two forms
     /// cannot meet, and long ids differ in their hashes. A hashed segment is not reversible: the partition
     /// keeps its id in its `owner-id` blob (``PartitionStore``).
