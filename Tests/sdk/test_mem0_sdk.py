@@ -113,6 +113,10 @@ def test_delete_and_delete_all(client):
     assert "deleted" in out["message"].lower()
     with pytest.raises(Exception):
         client.get(ids[0])
+    # The deleted memory's history keeps its events (as Mem0 does) but none of its text.
+    history = client.history(ids[0])
+    assert [h["event"] for h in history] == ["ADD", "DELETE"]
+    assert all(h["old_memory"] is None and h["new_memory"] is None for h in history)
     assert len(client.get_all(filters={"user_id": user})["results"]) == 2
     out = client.delete_all(user_id=user)
     assert "deleted" in out["message"].lower()
