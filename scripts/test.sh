@@ -25,6 +25,9 @@ export MEM0_TELEMETRY=false
 echo "== python: the mem0ai SDK suite again, with the service on the Azure Blob backend (connection string)"
 AGENTMEMORY_SDK_BACKEND=azure .venv/bin/python -m pytest -q Tests/sdk
 
+echo "== api-fuzz: schemathesis over docs/openapi.yaml against a running handler with API keys"
+./Tests/api-fuzz/run.sh
+
 echo "== packaging: release binaries with --static-swift-stdlib, each started with no Swift toolchain around"
 ./scripts/package-functions.sh
 
