@@ -8,7 +8,7 @@
 #   dist/*.zip                  one zip per app (zip deploy / `az functionapp deployment source config-zip`)
 #
 # Binaries are release builds with --static-swift-stdlib, so a Functions Linux host needs no Swift runtime
-# (only glibc, libstdc++ and, for the HTTP model clients, libcurl4). After packaging, every binary is checked:
+# (only glibc, libstdc++ and the CA certificates; outgoing HTTPS is AsyncHTTPClient with BoringSSL built in). After packaging, every binary is checked:
 # `ldd` must list no libswift*/libFoundation* library, and it must answer GET / when started with an empty
 # environment and no Swift toolchain on PATH or LD_LIBRARY_PATH.
 #
