@@ -26,8 +26,10 @@ import Testing
         try await store.appendBlock("log", data: Data("first|".utf8), expectedPosition: 0)
     }
 
+    /// No try waits for its 30 s timeout. (The 3 s bound is checked in ``AzureFaultProcessTests``, in a
+    /// process of its own: this test process runs CPU-heavy suites at the same time on two cores.)
     @Test(arguments: ["reset-before", "reset-after", "drop-before", "drop-after", "incomplete-after"])
-    func aLostAnswerOnAKeptAliveAppendCostsUnderThreeSeconds(mode: String) async throws {
+    func aLostAnswerOnAKeptAliveAppendIsRetriedWithoutWaitingForTheTimeout(mode: String) async throws {
         let store = try patientStore()
         try await logWithOneBlock(store)
         try await server.injectFault(op: "appendblock", mode: mode)
@@ -35,7 +37,7 @@ import Testing
         let started = clock.now
         let result = try await store.appendBlock("log", data: Data("second|".utf8), expectedPosition: 6)
         let elapsed = clock.now - started
-        #expect(elapsed < .seconds(3), "\(mode): the append took \(elapsed)")
+        #expect(elapsed < .seconds(15), "\(mode): the append took \(elapsed)")
         #expect(result.offset == 6)
         #expect(try await store.get("log").data == Data("first|second|".utf8))
         #expect(result.etag == (try await store.properties("log")).etag)
