@@ -3,7 +3,7 @@ import PackageDescription
 
 /// AgentMemory: a Mem0-compatible long-term memory service for AI agents, served as Azure Functions
 /// custom handlers. Layering (each target may import only those above it):
-///   MemoryStorage, ModelClients  →  MemoryCore  →  FunctionsRuntime  →  executables
+///   OutgoingHTTP  →  MemoryStorage, ModelClients  →  MemoryCore  →  FunctionsRuntime  →  executables
 /// The targets with hot numeric loops (snapshot dequantisation and checksums, the int8 vector scan, the MiniLM
 /// encoder) are compiled for `haswell` (x86-64-v3: AVX2, FMA, BMI2): it measured about twice as fast as the baseline
 /// SSE2 code, and every CPU Azure Functions runs on has it. The handlers check the CPU at startup
@@ -31,15 +31,32 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // The outgoing HTTP client (Blob store, model clients). Hummingbird already brings SwiftNIO, and its
+        // HummingbirdTesting brings this client, so the test build compiles nothing new for it.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // The SSE4.2 `crc32` instruction for CRC32C (Swift has no intrinsics); MemoryStorage falls back to tables.
         .target(name: "CRC32CHardware"),
+        // Outgoing HTTP for the Blob store and the model clients: the transport protocol and its
+        // AsyncHTTPClient implementation (deadlines per attempt, no silent resends, no polling).
+        .target(
+            name: "OutgoingHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Durable storage: BlobStore protocol and backends, log and snapshot codecs, partitions, compaction.
         .target(
             name: "MemoryStorage",
             dependencies: [
                 "CRC32CHardware",
+                "OutgoingHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -49,6 +66,7 @@ let package = Package(
         .target(
             name: "ModelClients",
             dependencies: [
+                "OutgoingHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: vectorKernelSettings
@@ -99,7 +117,7 @@ let package = Package(
         .testTarget(name: "MemoryStorageTests", dependencies: ["MemoryStorage"]),
         // Test helpers shared by several test targets (the scripted OpenAI-compatible server).
         .target(name: "TestSupport", dependencies: ["ModelClients"], path: "Tests/TestSupport"),
-        .testTarget(name: "ModelClientsTests", dependencies: ["ModelClients", "TestSupport"]),
+        .testTarget(name: "ModelClientsTests", dependencies: ["ModelClients", "OutgoingHTTP", "TestSupport"]),
         .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore", "TestSupport"]),
         .testTarget(
             name: "FunctionsRuntimeTests",

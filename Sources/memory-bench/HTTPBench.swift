@@ -115,12 +115,18 @@ enum BenchMachine {
     }
 
     static func spawn(_ exe: URL, port: Int, storage: URL) throws -> Process {
+        try spawn(exe, port: port, environment: ["MEMORY_STORAGE": storage.path])
+    }
+
+    /// Starts a handler with the benchmark's settings plus `environment` (which wins), output discarded.
+    static func spawn(_ exe: URL, port: Int, environment: [String: String]) throws -> Process {
         let p = Process()
         p.executableURL = exe
-        p.environment = ["PATH": "/usr/bin:/bin", "FUNCTIONS_CUSTOMHANDLER_PORT": String(port), "MEMORY_STORAGE": storage.path,
+        p.environment = ["PATH": "/usr/bin:/bin", "FUNCTIONS_CUSTOMHANDLER_PORT": String(port),
                          "MEMORY_EMBEDDER": "hash", "MEMORY_LOG_LEVEL": "warning", "MEMORY_LOCAL_COMPACT_SECONDS": "0",
                          // Passed through so `MEMORY_HUGE_PAGES=0 memory-bench http` measures starts without the re-exec.
                          "MEMORY_HUGE_PAGES": ProcessInfo.processInfo.environment["MEMORY_HUGE_PAGES"] ?? ""]
+            .merging(environment) { _, new in new }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -172,9 +178,10 @@ final class RawHTTP {
     deinit { close(fd) }
 
     /// Sends one request and reads the whole response (Content-Length framed). Returns status and body text.
-    func request(_ method: String, _ path: String, body: String?) throws -> (Int, String) {
+    func request(_ method: String, _ path: String, body: String?, headers: [String: String] = [:]) throws -> (Int, String) {
         let payload = Array((body ?? "").utf8)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if body != nil { head += "Content-Type: application/json\r\nContent-Length: \(payload.count)\r\n" }
         head += "\r\n"
         let bytes = Array(head.utf8) + payload

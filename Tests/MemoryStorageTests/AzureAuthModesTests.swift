@@ -135,7 +135,7 @@ import FoundationNetworking
         // The public initializers refuse Bearer over HTTP; the test server only speaks HTTP.
         let store = AzureBlobStore(settings: settings, container: AzureTestServer.uniqueContainer(),
                                    authorizer: AzureAuthorizer(mode: .bearer(provider)), logger: Logger(label: "test"),
-                                   retry: AzureTestServer.fastRetry, session: URLSession(configuration: .ephemeral))
+                                   retry: AzureTestServer.fastRetry)
         try await store.put("doc", data: Data("by token".utf8), condition: .none)
         #expect(try await store.get("doc").data == Data("by token".utf8))
         #expect(try await server.identityFetches() == 1)

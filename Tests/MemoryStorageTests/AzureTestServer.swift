@@ -115,13 +115,29 @@ final class AzureTestServer {
         var status: Int
     }
 
-    /// Makes the next `count` requests of operation `op` fail: `mode` is `status` (answer `status`),
-    /// `drop-before` / `drop-after` (close the connection without answering, before or after applying the
-    /// request) or `delay` (answer `delay` seconds late).
-    func injectFault(op: String, mode: String = "status", status: Int = 503, count: Int = 1, delay: Double = 0)
-        async throws {
-        let body: [String: Any] = ["op": op, "mode": mode, "status": status, "count": count, "delay": delay]
+    /// Makes requests of operation `op` (`*` = any) fail. `mode` is `status` (answer `status`), `drop-before` /
+    /// `drop-after` (cut the answer short, before or after applying the request), `reset-before` / `reset-after`
+    /// (close without a byte), `incomplete-after` (apply, then answer without the ETag and append offset),
+    /// `truncate-after` (apply, then half the body) or `delay` (answer `delay` seconds late). Without
+    /// `probability` the next `count` matching requests fail; with it, each matching request fails with that
+    /// probability (at most `count` times if given).
+    func injectFault(op: String, mode: String = "status", status: Int = 503, count: Int? = 1, delay: Double = 0,
+                     probability: Double? = nil) async throws {
+        var body: [String: Any] = ["op": op, "mode": mode, "status": status, "delay": delay]
+        if let count { body["count"] = count }
+        if let probability { body["probability"] = probability }
         _ = try await admin("POST", "faults", body: try JSONSerialization.data(withJSONObject: body))
+    }
+
+    /// Removes every fault rule (blobs and the request log stay).
+    func clearFaults() async throws {
+        _ = try await admin("DELETE", "faults")
+    }
+
+    /// How many requests each fault rule has hit so far, in the order the rules were added.
+    func faultHits() async throws -> [Int] {
+        struct Rule: Decodable { var hits: Int }
+        return try JSONDecoder().decode([Rule].self, from: try await admin("GET", "faults")).map(\.hits)
     }
 
     func requests() async throws -> [LoggedRequest] {

@@ -19,11 +19,23 @@ Test-only endpoints (never authenticated, never logged):
   POST /__admin/identity   {"secret": "...", "lifetime": 3600, "revoke": false}  configure it (revoke: refuse every
                            token issued so far); GET returns {"fetches": n}
   POST /__admin/faults     {"op": "appendblock", "mode": "status"|"drop-before"|"drop-after"|"reset-before"|
-                            "reset-after"|"delay",
-                            "status": 503, "code": "ServerBusy", "count": 1, "delay": 2.0}
-                           inject faults into the next `count` requests of operation `op` ("*" = any):
-                           answer `status` with `code`; lose the answer before or after applying the request
-                           (drop-*: a truncated answer, reset-*: not a byte); or answer `delay` seconds late
+                            "reset-after"|"incomplete-after"|"truncate-after"|"delay",
+                            "status": 503, "code": "ServerBusy", "count": 1, "probability": 0.1, "delay": 2.0}
+                           add a fault rule for operation `op` ("*" = any). Without `probability` it hits the next
+                           `count` matching requests (queued rules, oldest first); with it, each matching request
+                           draws and is hit with that probability (`count`, if given, caps the hits). Modes:
+                             status            answer `status` with `code` (nothing applied)
+                             drop-before/after lose the answer before / after applying the request: the start of
+                                               the status line, then the connection closes, so every client and
+                                               method (HEAD too) sees an answer cut short
+                             reset-before/after close the connection without sending a byte
+                             incomplete-after  apply, then answer the real status without what the protocol
+                                               promises (ETag, x-ms-blob-append-offset, Content-MD5)
+                             truncate-after    apply, then send the real headers and half of the body (a bodiless
+                                               answer is lost as with drop-after)
+                             delay             answer `delay` seconds late
+  GET  /__admin/faults     the rules: [{"op","mode","count","probability","hits"}] (hits = requests faulted so far)
+  DELETE /__admin/faults   remove every fault rule (blobs, containers and the request log stay)
   GET  /__admin/requests   the log of blob requests: [{"method","op","path","status"}]
   POST /__admin/reset      forget all blobs, containers, faults and the request log
 
@@ -42,6 +54,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import socket
 import sys
 import threading
@@ -108,14 +121,25 @@ class Container:
     blobs: dict[str, Blob] = field(default_factory=dict)
 
 
+FAULT_MODES = ("status", "drop-before", "drop-after", "reset-before", "reset-after", "incomplete-after",
+               "truncate-after", "delay")
+PROMISED_HEADERS = ("ETag", "x-ms-blob-append-offset", "Content-MD5")
+
+
 @dataclass
 class Fault:
     op: str
     mode: str
-    count: int
+    count: int | None                  # hits left; None = unlimited (probability rules only)
     status: int = 503
     code: str = "ServerBusy"
     delay: float = 0.0
+    probability: float | None = None   # None = hit every matching request while count lasts
+    hits: int = 0
+
+    def describe(self) -> dict:
+        return {"op": self.op, "mode": self.mode, "count": self.count, "probability": self.probability,
+                "hits": self.hits, "status": self.status, "code": self.code, "delay": self.delay}
 
 
 class State:
@@ -126,6 +150,7 @@ class State:
         self.accounts = accounts
         self.containers: dict[tuple[str, str], Container] = {}
         self.faults: list[Fault] = []
+        self.random = random.Random(os.environ.get("BLOB_SERVER_FAULT_SEED"))
         self.requests: list[dict] = []
         self.etag_counter = 0x8DC0C1A0000000
         self.identity_secret = "test-identity-secret"
@@ -145,10 +170,17 @@ class State:
         self.tokens.clear()
 
     def take_fault(self, op: str) -> Fault | None:
+        """The fault rule that hits this request, if any: the first matching rule with hits left whose draw (for a
+        probability rule) succeeds."""
         for f in self.faults:
-            if f.count > 0 and (f.op == "*" or f.op == op):
+            if f.op not in ("*", op) or (f.count is not None and f.count <= 0):
+                continue
+            if f.probability is not None and self.random.random() >= f.probability:
+                continue
+            if f.count is not None:
                 f.count -= 1
-                return f
+            f.hits += 1
+            return f
         return None
 
 
@@ -280,6 +312,11 @@ class Handler(BaseHTTPRequestHandler):
             if fault and fault.mode in ("drop-after", "reset-after"):
                 self.drop(method, op, fault.mode)
                 return
+            if fault and fault.mode == "incomplete-after":
+                headers = {k: v for k, v in headers.items() if k not in PROMISED_HEADERS}
+            if fault and fault.mode == "truncate-after":
+                self.truncate(method, op, status, headers, payload)
+                return
             self.send(status, headers, payload)
         except BlobError as err:
             status = err.status
@@ -297,15 +334,39 @@ class Handler(BaseHTTPRequestHandler):
             self.state.requests.append({"method": method, "op": op, "path": self.path, "status": status})
 
     def drop(self, method: str, op: str, mode: str) -> None:
-        """Loses the answer. `drop-*` sends the start of a response and closes the connection mid-way (the client
-        sees a broken answer); `reset-*` closes without sending a byte (an HTTP client may then silently resend
-        the request on a new connection, as libcurl does for reused connections)."""
+        """Loses the answer. `drop-*` sends the start of the status line and closes the connection: every client and
+        method, HEAD included, sees an answer cut short (a client may end a header block at EOF, so the cut is
+        inside the status line). `reset-*` closes
+        without sending a byte (an HTTP client may then silently resend the request on a new connection, as
+        libcurl does for reused connections)."""
         self.record_request(method, op, 0)
         self.close_connection = True
         try:
             if mode.startswith("drop"):
-                self.wfile.write(b"HTTP/1.1 201 Created\r\nContent-Length: 64\r\n\r\npartial")
+                self.wfile.write(b"HTTP/1.1 2")
                 self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def truncate(self, method: str, op: str, status: int, headers: dict[str, str], payload: bytes) -> None:
+        """Sends the real status and headers, then half of the body, and closes (a short body). An answer without
+        a body is lost as `drop-after` loses it."""
+        body = payload if method != "HEAD" else b""
+        if len(body) < 2:
+            self.drop(method, op, "drop-after")
+            return
+        self.record_request(method, op, status)
+        self.close_connection = True
+        try:
+            self.send_response(status)
+            for k, v in headers.items():
+                if k != "Content-Length":
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
@@ -755,13 +816,24 @@ class Handler(BaseHTTPRequestHandler):
                 self.state.reset()
                 self.send_json(200, {"ok": True})
             elif what == "faults" and method == "POST":
+                probability = payload.get("probability")
+                if probability is not None and not 0 <= float(probability) <= 1:
+                    self.send_json(400, {"error": f"probability {probability} is not within 0...1"})
+                    return
+                count = payload.get("count", None if probability is not None else 1)
                 f = Fault(op=payload.get("op", "*"), mode=payload.get("mode", "status"),
-                          count=int(payload.get("count", 1)), status=int(payload.get("status", 503)),
-                          code=payload.get("code", "ServerBusy"), delay=float(payload.get("delay", 0)))
-                if f.mode not in ("status", "drop-before", "drop-after", "reset-before", "reset-after", "delay"):
-                    self.send_json(400, {"error": f"unknown fault mode {f.mode}"})
+                          count=None if count is None else int(count), status=int(payload.get("status", 503)),
+                          code=payload.get("code", "ServerBusy"), delay=float(payload.get("delay", 0)),
+                          probability=None if probability is None else float(probability))
+                if f.mode not in FAULT_MODES:
+                    self.send_json(400, {"error": f"unknown fault mode {f.mode}; one of {', '.join(FAULT_MODES)}"})
                     return
                 self.state.faults.append(f)
+                self.send_json(200, {"ok": True})
+            elif what == "faults" and method == "GET":
+                self.send_json(200, [f.describe() for f in self.state.faults])
+            elif what == "faults" and method == "DELETE":
+                self.state.faults.clear()
                 self.send_json(200, {"ok": True})
             elif what == "requests" and method == "GET":
                 self.send_json(200, self.state.requests)

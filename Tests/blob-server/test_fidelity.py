@@ -251,3 +251,64 @@ def test_expired_account_sas_is_refused(server, container):
         client.get_blob_client(container.container_name, "sas/old").download_blob().readall()
     assert e.value.status_code == 403
     assert e.value.error_code == "AuthenticationFailed"
+
+
+def admin(server: str, what: str, method: str = "GET", body: dict | None = None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{server}/__admin/{what}", method=method, data=data)
+    return json.loads(urllib.request.urlopen(req).read())
+
+
+def quick_client(server: str) -> BlobServiceClient:
+    return BlobServiceClient.from_connection_string(connection_string(server),
+                                                    retry_policy=LinearRetry(backoff=0.1, random_jitter_range=0.05))
+
+
+def statuses(server: str, op: str, name: str) -> list[int]:
+    return [r["status"] for r in admin(server, "requests") if r["op"] == op and r["path"].endswith("/" + name)]
+
+
+def test_probability_faults_are_drawn_per_request_and_can_be_cleared(server, container):
+    admin(server, "faults", "DELETE")
+    blob = quick_client(server).get_container_client(container.container_name).get_blob_client("drawn")
+    blob.upload_blob(b"x")
+    admin(server, "faults", "POST", {"op": "head", "status": 503, "probability": 1.0, "count": 2})
+    admin(server, "faults", "POST", {"op": "get", "status": 500, "probability": 0.0})
+    assert blob.get_blob_properties().size == 1          # the SDK retried past both drawn 503s
+    assert blob.download_blob().readall() == b"x"        # probability 0 never hits
+    rules = admin(server, "faults")
+    assert [(r["op"], r["hits"], r["count"]) for r in rules] == [("head", 2, 0), ("get", 0, None)]
+    assert statuses(server, "head", "drawn") == [503, 503, 200]
+    admin(server, "faults", "DELETE")
+    assert admin(server, "faults") == []
+    assert blob.download_blob().readall() == b"x"        # clearing faults keeps the blobs
+
+
+def test_a_lost_answer_looks_lost_to_every_method(server, container):
+    admin(server, "faults", "DELETE")
+    blob = quick_client(server).get_container_client(container.container_name).get_blob_client("lost")
+    blob.upload_blob(b"kept")
+    admin(server, "faults", "POST", {"op": "head", "mode": "drop-after"})
+    props = blob.get_blob_properties()                   # the cut answer is an error the SDK retries
+    assert props.etag and props.size == 4
+    assert statuses(server, "head", "lost") == [0, 200]
+
+
+def test_an_incomplete_answer_lacks_what_the_protocol_promises(server, container):
+    admin(server, "faults", "DELETE")
+    blob = quick_client(server).get_container_client(container.container_name).get_blob_client("incomplete")
+    admin(server, "faults", "POST", {"op": "putblob", "mode": "incomplete-after"})
+    result = blob.upload_blob(b"applied")
+    assert result.get("etag") is None                    # 201, but no ETag: the client cannot know the version
+    assert blob.download_blob().readall() == b"applied"  # ...although the write was applied
+    assert statuses(server, "putblob", "incomplete") == [201]
+
+
+def test_a_truncated_body_is_retried_by_the_sdk(server, container):
+    admin(server, "faults", "DELETE")
+    blob = quick_client(server).get_container_client(container.container_name).get_blob_client("short")
+    blob.upload_blob(b"0123456789" * 10)
+    admin(server, "faults", "POST", {"op": "get", "mode": "truncate-after"})
+    assert blob.download_blob().readall() == b"0123456789" * 10
+    gets = statuses(server, "get", "short")
+    assert len(gets) == 2 and admin(server, "faults")[0]["hits"] == 1

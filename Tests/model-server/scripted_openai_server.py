@@ -27,13 +27,15 @@ Response entries:
   {"chat": {"content": "...", "finish_reason": "stop", "refusal": null, "usage": {"prompt_tokens": 1, ...}}}
   {"chat_json": {...}, "usage": {...}}                               content = that object serialised
   {"embeddings": "auto", "order": "reversed" | "forward", "dim": 8}  vectors [len(text), 1, 1, ...]
-  optional in any entry: "repeat": n (use it n times), "delay": seconds (sleep before answering)
+  optional in any entry: "repeat": n (use it n times), "delay": seconds (sleep before answering),
+  "reset": true (close the connection without answering)
 """
 import argparse
 import json
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -290,6 +292,14 @@ class Handler(BaseHTTPRequestHandler):
             return
         if entry.get("delay"):
             time.sleep(float(entry["delay"]))
+        if entry.get("reset"):
+            # Lose the answer: close the (kept-alive) connection without sending a byte.
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         if "chat" in entry:
             c = entry["chat"]
             self.send_json(200, chat_completion(c.get("content"), c.get("finish_reason", "stop"),

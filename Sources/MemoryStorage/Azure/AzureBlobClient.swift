@@ -1,8 +1,6 @@
 import Foundation
 import Logging
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import OutgoingHTTP
 
 /// One Blob REST request, relative to the container.
 struct AzureRequest: Sendable {
@@ -15,6 +13,9 @@ struct AzureRequest: Sendable {
     var headers: [String: String] = [:]
     /// The body, sent as `application/octet-stream` unless `Content-Type` is set. `nil` = no body.
     var body: Data?
+    /// Headers (lowercased) that the protocol promises on a successful (2xx) answer, such as `etag` on a write.
+    /// A 2xx answer without one of them is incomplete: it is treated as a lost answer and retried, like a reset.
+    var promisedHeaders: [String] = []
 }
 
 /// The answer to an ``AzureRequest``.
@@ -36,7 +37,7 @@ struct AzureResponse: Sendable {
         if let message = Self.xmlElement("Message", in: body) {
             return String(message.split(separator: "\n").first ?? Substring(message))
         }
-        return HTTPURLResponse.localizedString(forStatusCode: status)
+        return "HTTP \(status)"
     }
 
     private static func xmlElement(_ name: String, in data: Data) -> String? {
@@ -55,7 +56,13 @@ struct AzureSendResult: Sendable {
 }
 
 /// Sends Blob REST requests for one container: builds URLs (path-style or virtual-host), adds the common headers
-/// and credentials, and retries transient failures per ``AzureRetryPolicy``.
+/// and credentials, and retries transient failures per ``AzureRetryPolicy`` within its per-attempt timeout and
+/// per-operation deadline.
+///
+/// Transient: a retryable status (``AzureRetryPolicy/retryableStatuses``), any ``TransportError`` (reset,
+/// truncated answer, stall) and a 2xx answer missing a header the protocol promises
+/// (``AzureRequest/promisedHeaders``). For a write, each of these may hide an applied request, which
+/// ``AzureSendResult/earlierAttemptMayHaveLanded`` reports so the store can recognise its own earlier try.
 struct AzureBlobClient: Sendable {
     static let apiVersion = "2021-08-06"
 
@@ -63,7 +70,7 @@ struct AzureBlobClient: Sendable {
     let container: String
     let authorizer: AzureAuthorizer
     let retry: AzureRetryPolicy
-    let session: URLSession
+    let transport: any HTTPTransport
     let logger: Logger
 
     /// Characters left unencoded in query values (RFC 3986 unreserved); everything else, `+` included, is
@@ -88,119 +95,107 @@ struct AzureBlobClient: Sendable {
     }
 
     /// Sends `request`, retrying transient failures. `subject` names the blob (or container) in errors.
-    /// - Throws: ``BlobStoreError/unavailable(name:message:)`` when every try failed.
+    /// - Throws: ``BlobStoreError/unavailable(name:message:)`` when every try failed or the deadline passed.
     func send(_ request: AzureRequest, subject: String) async throws -> AzureSendResult {
         guard let url = url(for: request) else {
             throw BlobStoreError.invalidName(subject)
         }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let isWrite = request.method != "GET" && request.method != "HEAD"
         var ambiguous = false
         var lastProblem = ""
-        for attempt in 1...retry.maxAttempts {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let remaining = retry.deadline - (clock.now - started)
             if attempt > 1 {
                 let pause = retry.delay(afterAttempt: attempt - 1)
+                // Give up when the pause would leave less than a tenth of a try before the deadline.
+                guard attempt <= retry.maxAttempts, pause + retry.requestTimeout / 10 < remaining else {
+                    throw BlobStoreError.unavailable(name: subject, message: "\(request.method) \(redacted(url)) "
+                        + "failed after \(attempt - 1) tries in \(Self.seconds(clock.now - started)) s; last: "
+                        + "\(lastProblem). \(advice(for: lastProblem))")
+                }
                 logger.warning("retrying blob request", metadata: [
-                    "blob": "\(subject)", "container": "\(container)", "method": "\(request.method)",
+                    "blob": "\(Self.capped(subject))", "container": "\(container)", "method": "\(request.method)",
                     "attempt": "\(attempt)", "of": "\(retry.maxAttempts)", "after": "\(lastProblem)",
-                    "pause_s": "\(String(format: "%.2f", pause.timeInterval))",
+                    "pause_s": "\(Self.seconds(pause))",
                 ])
-                try? await Task.sleep(for: pause)
+                try await Task.sleep(for: pause)
             }
+            let attemptTimeout = min(retry.requestTimeout, retry.deadline - (clock.now - started))
             do {
-                let response = try await sendOnce(request, url: url)
+                let response = try await sendOnce(request, url: url, timeout: attemptTimeout)
                 if AzureRetryPolicy.retryableStatuses.contains(response.status) {
-                    lastProblem = "HTTP \(response.status) \(response.errorCode)"
-                    ambiguous = ambiguous || request.method != "GET" && request.method != "HEAD"
-                    if attempt < retry.maxAttempts { continue }
-                    throw BlobStoreError.unavailable(name: subject, message: "\(request.method) failed after "
-                        + "\(attempt) tries; last: \(lastProblem): \(response.errorMessage). The storage account "
-                        + "is throttling or unhealthy; check its status and the request rate")
+                    lastProblem = "HTTP \(response.status) \(response.errorCode): \(response.errorMessage)"
+                    ambiguous = ambiguous || isWrite
+                    continue
+                }
+                if (200..<300).contains(response.status),
+                   let missing = request.promisedHeaders.first(where: { response.header($0) == nil }) {
+                    // An answer cut short of what the protocol promises: it may hide an applied write, exactly
+                    // like a lost answer.
+                    lastProblem = "HTTP \(response.status) answer without \(missing)"
+                    ambiguous = ambiguous || isWrite
+                    continue
                 }
                 return AzureSendResult(response: response, earlierAttemptMayHaveLanded: ambiguous)
-            } catch let error as URLError {
-                lastProblem = describe(error)
-                guard AzureRetryPolicy.isRetryable(error) else {
-                    throw BlobStoreError.unavailable(name: subject, message: "\(request.method) \(redacted(url)) "
-                        + "failed: \(lastProblem)")
-                }
-                ambiguous = ambiguous || request.method != "GET" && request.method != "HEAD"
-                if attempt == retry.maxAttempts {
-                    throw BlobStoreError.unavailable(name: subject, message: "\(request.method) \(redacted(url)) "
-                        + "failed after \(attempt) tries; last: \(lastProblem). Check that the storage endpoint "
-                        + "is reachable from this host")
-                }
+            } catch let error as TransportError {
+                lastProblem = error.description
+                ambiguous = ambiguous || isWrite
             } catch let error as ManagedIdentityTokenProvider.TokenError {
                 // Nothing was sent; the identity endpoint may recover.
                 lastProblem = error.description
-                if attempt == retry.maxAttempts {
-                    throw BlobStoreError.unavailable(name: subject, message: "\(request.method) not sent after "
-                        + "\(attempt) tries: \(lastProblem)")
-                }
-            } catch let error as BlobStoreError {
-                throw error
-            } catch {
-                throw BlobStoreError.unavailable(name: subject, message: "\(request.method) \(redacted(url)) "
-                    + "failed: \(error)")
             }
         }
-        throw BlobStoreError.unavailable(name: subject, message: "no attempt was made")  // maxAttempts >= 1
+    }
+
+    /// What the person on call should check after the tries ran out.
+    private func advice(for problem: String) -> String {
+        if problem.hasPrefix("HTTP 503") || problem.hasPrefix("HTTP 500") {
+            return "The storage account is throttling or unhealthy; check its status and the request rate"
+        }
+        return "Check that the storage endpoint is reachable from this host and healthy; the per-try timeout is "
+            + "\(Self.seconds(retry.requestTimeout)) s (MEMORY_STORAGE_TIMEOUT_SECONDS) and the per-operation "
+            + "deadline \(Self.seconds(retry.deadline)) s (MEMORY_STORAGE_DEADLINE_SECONDS)"
     }
 
     /// One try; a `401` to a Bearer token is tried once more with a freshly fetched token.
-    private func sendOnce(_ request: AzureRequest, url: URL) async throws -> AzureResponse {
-        let (response, sentHeaders) = try await sendSigned(request, url: url)
+    private func sendOnce(_ request: AzureRequest, url: URL, timeout: Duration) async throws -> AzureResponse {
+        let (response, sentHeaders) = try await sendSigned(request, url: url, timeout: timeout)
         if response.status == 401, await authorizer.refused(headers: sentHeaders) {
             logger.notice("storage refused the managed identity token; fetching a new one",
                           metadata: ["code": "\(response.errorCode)"])
-            return try await sendSigned(request, url: url).0
+            return try await sendSigned(request, url: url, timeout: timeout).0
         }
         return response
     }
 
-    private func sendSigned(_ request: AzureRequest, url: URL) async throws -> (AzureResponse, [String: String]) {
+    private func sendSigned(_ request: AzureRequest, url: URL, timeout: Duration) async throws
+        -> (AzureResponse, [String: String]) {
         var headers = request.headers
         headers["x-ms-version"] = Self.apiVersion
         headers["x-ms-date"] = HTTPDate.format(Date())
         headers["x-ms-client-request-id"] = UUID().uuidString.lowercased()
-        if let body = request.body {
-            headers["Content-Length"] = String(body.count)
-            if headers["Content-Type"] == nil, !body.isEmpty { headers["Content-Type"] = "application/octet-stream" }
+        let body: Data?
+        if let requestBody = request.body {
+            body = requestBody
+            headers["Content-Length"] = String(requestBody.count)
+            if headers["Content-Type"] == nil, !requestBody.isEmpty {
+                headers["Content-Type"] = "application/octet-stream"
+            }
         } else if request.method == "PUT" || request.method == "POST" {
+            // The transport sends `Content-Length: 0` for an empty PUT/POST; the signature must cover it.
+            body = Data()
             headers["Content-Length"] = "0"
+        } else {
+            body = nil
         }
         try await authorizer.authorize(method: request.method, url: url, headers: &headers)
-        var urlRequest = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData,
-                                    timeoutInterval: retry.requestTimeout.timeInterval)
-        urlRequest.httpMethod = request.method
-        for (name, value) in headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-        if let body = request.body, !body.isEmpty {
-            urlRequest.httpBody = body
-        } else if request.method == "PUT" {
-            urlRequest.httpBody = Data()
-        }
-        let (data, response) = try await session.data(for: urlRequest)
-        guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
-        var lowered: [String: String] = [:]
-        for (key, value) in http.allHeaderFields {
-            if let k = key as? String, let v = value as? String { lowered[k.lowercased()] = v }
-        }
-        return (AzureResponse(status: http.statusCode, headers: lowered, body: data), headers)
-    }
-
-    /// A transport failure in words for the person on call.
-    func describe(_ error: URLError) -> String {
-        switch error.code {
-        case .timedOut:
-            return "no answer within \(Int(retry.requestTimeout.timeInterval)) s (request timeout)"
-        case .cannotConnectToHost: return "connection refused"
-        case .networkConnectionLost: return "connection lost"
-        case .cannotFindHost, .dnsLookupFailed: return "host name not found"
-        case .badServerResponse: return "invalid or empty answer"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
-            return "TLS failure (\(error.localizedDescription))"
-        default:
-            return "transport error \(error.code.rawValue) (\(error.localizedDescription))"
-        }
+        let response = try await transport.send(HTTPRequest(method: request.method, url: url, headers: headers,
+                                                            body: body, timeout: timeout.timeInterval))
+        return (AzureResponse(status: response.status, headers: response.headers, body: response.body), headers)
     }
 
     /// The URL without its query (which may hold a SAS signature), for error messages and logs.
@@ -208,5 +203,14 @@ struct AzureBlobClient: Sendable {
         var components = URLComponents(url: url, resolvingAgainstBaseURL: false)
         components?.query = nil
         return components?.string ?? "(url)"
+    }
+
+    /// At most 120 characters of a blob name for logs (names carry hashed ids, but can be long).
+    static func capped(_ name: String) -> String {
+        name.count <= 120 ? name : String(name.prefix(117)) + "..."
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.2f", duration.timeInterval)
     }
 }

@@ -1,14 +1,12 @@
 import Foundation
 import Logging
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import OutgoingHTTP
 
 /// A ``BlobStore`` on an Azure Storage container over the Blob REST API (x-ms-version 2021-08-06), with
 /// SharedKey, SAS or managed-identity auth, retries with backoff, and exactly-once appends.
 ///
 /// The container is created on first need (when a request finds it missing) or by ``verifyAccess(requireWrite:)``
-/// at startup. Build one with ``make(setting:container:logger:retry:environment:session:)``.
+/// at startup. Build one with ``make(setting:container:logger:retry:environment:transport:)``.
 public struct AzureBlobStore: BlobStore {
     let client: AzureBlobClient
     private let containerGate: ContainerCreationGate
@@ -24,29 +22,26 @@ public struct AzureBlobStore: BlobStore {
 
     /// Builds a store from `MEMORY_STORAGE`-style `setting`: a connection string, or an account URL with a SAS
     /// query, or an account URL alone for managed identity (read from `IDENTITY_ENDPOINT` / `IDENTITY_HEADER` in
-    /// `environment`). Makes no request.
-    /// - Throws: ``AzureSettingsError`` naming what is wrong with the setting or the container name.
+    /// `environment`). Without `retry`, the policy comes from `environment`
+    /// (``AzureRetryPolicy/fromEnvironment(_:)``: `MEMORY_STORAGE_TIMEOUT_SECONDS`, `MEMORY_STORAGE_DEADLINE_SECONDS`).
+    /// Makes no request.
+    /// - Throws: ``AzureSettingsError`` naming what is wrong with the setting, the container name or a timeout.
     public static func make(setting: String, container: String, logger: Logger,
-                            retry: AzureRetryPolicy = .standard,
+                            retry: AzureRetryPolicy? = nil,
                             environment: [String: String] = ProcessInfo.processInfo.environment,
-                            session: URLSession? = nil) throws -> AzureBlobStore {
+                            transport: any HTTPTransport = AsyncHTTPTransport.shared) throws -> AzureBlobStore {
         let settings = try AzureStorageSettings.parse(setting)
-        return try AzureBlobStore(settings: settings, container: container, logger: logger, retry: retry,
-                                  environment: environment, session: session)
+        return try AzureBlobStore(settings: settings, container: container, logger: logger,
+                                  retry: try retry ?? AzureRetryPolicy.fromEnvironment(environment),
+                                  environment: environment, transport: transport)
     }
 
-    /// Builds a store from parsed settings. See ``make(setting:container:logger:retry:environment:session:)``.
+    /// Builds a store from parsed settings. See ``make(setting:container:logger:retry:environment:transport:)``.
     public init(settings: AzureStorageSettings, container: String, logger: Logger,
                 retry: AzureRetryPolicy = .standard,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
-                session: URLSession? = nil) throws {
+                transport: any HTTPTransport = AsyncHTTPTransport.shared) throws {
         guard Self.isValidContainerName(container) else { throw AzureSettingsError.invalidContainerName(container) }
-        let session = session ?? {
-            let configuration = URLSessionConfiguration.ephemeral
-            // On Linux the session's timeout, not only the request's, bounds a request.
-            configuration.timeoutIntervalForRequest = retry.requestTimeout.timeInterval
-            return URLSession(configuration: configuration)
-        }()
         let mode: AzureAuthorizer.Mode
         switch settings.credential {
         case .sharedKey(let key):
@@ -57,22 +52,22 @@ public struct AzureBlobStore: BlobStore {
             guard settings.blobEndpoint.scheme?.lowercased() == "https" else {
                 throw AzureSettingsError.bearerRequiresHTTPS(url: settings.blobEndpoint.absoluteString)
             }
-            mode = .bearer(try ManagedIdentityTokenProvider.fromEnvironment(environment, session: session,
+            mode = .bearer(try ManagedIdentityTokenProvider.fromEnvironment(environment, transport: transport,
                                                                               logger: logger))
         }
         self.init(settings: settings, container: container, authorizer: AzureAuthorizer(mode: mode), logger: logger,
-                  retry: retry, session: session)
+                  retry: retry, transport: transport)
     }
 
     /// Builds a store with an explicit authorizer, skipping the HTTPS check for Bearer tokens: tests use it to run
     /// managed-identity auth against the plain-HTTP test server.
     init(settings: AzureStorageSettings, container: String, authorizer: AzureAuthorizer, logger: Logger,
-         retry: AzureRetryPolicy, session: URLSession) {
+         retry: AzureRetryPolicy, transport: any HTTPTransport = AsyncHTTPTransport.shared) {
         var logger = logger
         logger[metadataKey: "container"] = "\(container)"
         logger[metadataKey: "account"] = "\(settings.accountName)"
         client = AzureBlobClient(settings: settings, container: container, authorizer: authorizer, retry: retry,
-                                 session: session, logger: logger)
+                                 transport: transport, logger: logger)
         containerGate = ContainerCreationGate()
     }
 
@@ -88,7 +83,7 @@ public struct AzureBlobStore: BlobStore {
 
     public func get(_ name: String, range: Range<Int>?) async throws -> BlobContent {
         try Self.validate(name)
-        var request = AzureRequest(method: "GET", blob: name)
+        var request = AzureRequest(method: "GET", blob: name, promisedHeaders: ["etag"])
         if let range {
             guard range.lowerBound >= 0 else { throw BlobStoreError.invalidRange(name: name, size: 0) }
             if range.isEmpty {
@@ -108,14 +103,15 @@ public struct AzureBlobStore: BlobStore {
 
     public func properties(_ name: String) async throws -> BlobProperties {
         try Self.validate(name)
-        let response = try await run(AzureRequest(method: "HEAD", blob: name), name: name)
+        let response = try await run(AzureRequest(method: "HEAD", blob: name,
+                                                  promisedHeaders: ["etag", "content-length"]), name: name)
         return try Self.properties(name: name, from: response)
     }
 
     @discardableResult
     public func put(_ name: String, data: Data, condition: WriteCondition) async throws -> ETag {
         try Self.validate(name)
-        var request = AzureRequest(method: "PUT", blob: name, body: data)
+        var request = AzureRequest(method: "PUT", blob: name, body: data, promisedHeaders: ["etag"])
         request.headers["x-ms-blob-type"] = BlobKind.block.rawValue
         Self.apply(condition, to: &request)
         do {
@@ -135,7 +131,7 @@ public struct AzureBlobStore: BlobStore {
     @discardableResult
     public func createAppendBlob(_ name: String, condition: WriteCondition) async throws -> ETag {
         try Self.validate(name)
-        var request = AzureRequest(method: "PUT", blob: name)
+        var request = AzureRequest(method: "PUT", blob: name, promisedHeaders: ["etag"])
         request.headers["x-ms-blob-type"] = BlobKind.append.rawValue
         Self.apply(condition, to: &request)
         do {
@@ -176,7 +172,8 @@ public struct AzureBlobStore: BlobStore {
                 + "append limit of \(Self.maxAppendBlockSize) bytes at x-ms-version \(AzureBlobClient.apiVersion); "
                 + "split the write")
         }
-        var request = AzureRequest(method: "PUT", blob: name, query: [("comp", "appendblock")], body: data)
+        var request = AzureRequest(method: "PUT", blob: name, query: [("comp", "appendblock")], body: data,
+                                   promisedHeaders: ["etag", "x-ms-blob-append-offset"])
         if let expectedPosition { request.headers["x-ms-blob-condition-appendpos"] = String(expectedPosition) }
         if let maxSize { request.headers["x-ms-blob-condition-maxsize"] = String(maxSize) }
         do {

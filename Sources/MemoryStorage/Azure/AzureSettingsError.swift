@@ -18,6 +18,8 @@ public enum AzureSettingsError: Error, Sendable, Equatable {
     case managedIdentityUnavailable(reason: String)
     /// The container name breaks Azure's rules (3-63 of `[a-z0-9-]`, starting with a letter or digit, no `--`).
     case invalidContainerName(String)
+    /// A timeout or deadline setting that is not a positive number of seconds.
+    case invalidDuration(setting: String, value: String)
 }
 
 extension AzureSettingsError: CustomStringConvertible {
@@ -46,6 +48,9 @@ extension AzureSettingsError: CustomStringConvertible {
         case .invalidContainerName(let name):
             return "invalid container name '\(name)': use 3-63 characters of lowercase letters, digits and "
                 + "single hyphens, starting with a letter or digit (set MEMORY_CONTAINER)"
+        case .invalidDuration(let setting, let value):
+            return "\(setting) is '\(value)': give a positive number of seconds (at most 86400), or leave it unset "
+                + "for the default"
         }
     }
 }

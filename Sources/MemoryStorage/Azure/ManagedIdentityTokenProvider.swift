@@ -1,8 +1,6 @@
 import Foundation
 import Logging
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import OutgoingHTTP
 
 /// Fetches and caches OAuth access tokens from the App Service / Functions managed identity endpoint
 /// (`IDENTITY_ENDPOINT` with the `X-IDENTITY-HEADER` secret, api-version 2019-08-01), for Bearer auth to Blob.
@@ -34,7 +32,7 @@ public actor ManagedIdentityTokenProvider {
     public let resource: String
     public let clientId: String?
     public let refreshMargin: TimeInterval
-    private let session: URLSession
+    private let transport: any HTTPTransport
     private let logger: Logger
     private let now: @Sendable () -> Date
     private var cached: AccessToken?
@@ -46,7 +44,8 @@ public actor ManagedIdentityTokenProvider {
     ///   - resource: the audience; `https://storage.azure.com/` for Blob.
     ///   - clientId: a user-assigned identity's client id, or `nil` for the system-assigned one.
     public init(endpoint: URL, secret: String, resource: String = "https://storage.azure.com/",
-                clientId: String? = nil, refreshMargin: TimeInterval = 300, session: URLSession = .shared,
+                clientId: String? = nil, refreshMargin: TimeInterval = 300,
+                transport: any HTTPTransport = AsyncHTTPTransport.shared,
                 logger: Logger = Logger(label: "memory.storage.azure.identity"),
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.endpoint = endpoint
@@ -54,7 +53,7 @@ public actor ManagedIdentityTokenProvider {
         self.resource = resource
         self.clientId = clientId
         self.refreshMargin = refreshMargin
-        self.session = session
+        self.transport = transport
         self.logger = logger
         self.now = now
     }
@@ -63,7 +62,7 @@ public actor ManagedIdentityTokenProvider {
     /// tokens of audience `resource` (Blob by default).
     /// - Throws: ``AzureSettingsError/managedIdentityUnavailable(reason:)`` when the variables are missing.
     public static func fromEnvironment(_ environment: [String: String], resource: String = "https://storage.azure.com/",
-                                       session: URLSession = .shared,
+                                       transport: any HTTPTransport = AsyncHTTPTransport.shared,
                                        logger: Logger) throws -> ManagedIdentityTokenProvider {
         guard let raw = environment["IDENTITY_ENDPOINT"], !raw.isEmpty else {
             throw AzureSettingsError.managedIdentityUnavailable(reason: "IDENTITY_ENDPOINT is not set")
@@ -76,7 +75,7 @@ public actor ManagedIdentityTokenProvider {
         }
         let clientId = environment["AZURE_CLIENT_ID"].flatMap { $0.isEmpty ? nil : $0 }
         return ManagedIdentityTokenProvider(endpoint: url, secret: secret, resource: resource, clientId: clientId,
-                                            session: session, logger: logger)
+                                            transport: transport, logger: logger)
     }
 
     /// A valid access token, from the cache or freshly fetched.
@@ -107,19 +106,18 @@ public actor ManagedIdentityTokenProvider {
         if let clientId { items.append(URLQueryItem(name: "client_id", value: clientId)) }
         components.queryItems = items
         guard let url = components.url else { throw TokenError.requestFailed("cannot build the token URL") }
-        var request = URLRequest(url: url, timeoutInterval: 30)
-        request.setValue(secret, forHTTPHeaderField: "X-IDENTITY-HEADER")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let data: Data, response: URLResponse
+        let request = HTTPRequest(method: "GET", url: url, headers: ["X-IDENTITY-HEADER": secret,
+                                                                     "Accept": "application/json"], timeout: 30)
+        let response: HTTPResponse
         do {
-            (data, response) = try await session.data(for: request)
-        } catch {
-            throw TokenError.requestFailed("\(endpoint.host ?? "?"): \(error.localizedDescription)")
+            response = try await transport.send(request)
+        } catch let error as TransportError {
+            throw TokenError.requestFailed("\(endpoint.host ?? "?"): \(error)")
         }
-        guard let http = response as? HTTPURLResponse else { throw TokenError.badResponse("not HTTP") }
-        guard http.statusCode == 200 else {
+        let data = response.body
+        guard response.status == 200 else {
             let text = String(decoding: data.prefix(300), as: UTF8.self)
-            throw TokenError.requestFailed("HTTP \(http.statusCode) from the identity endpoint: \(text) (check that "
+            throw TokenError.requestFailed("HTTP \(response.status) from the identity endpoint: \(text) (check that "
                 + "the identity exists and, for a user-assigned one, that AZURE_CLIENT_ID is its client id)")
         }
         struct Body: Decodable {

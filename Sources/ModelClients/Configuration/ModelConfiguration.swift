@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OutgoingHTTP
 
 /// Which embedder the settings ask for.
 public enum EmbedderKind: String, Sendable, CaseIterable {
@@ -39,7 +40,7 @@ public enum ModelConfiguration {
     ///   - transport: the HTTP transport (tests may pass their own).
     public static func fromEnvironment(
         _ env: [String: String], tokenProvider: (any BearerTokenProvider)? = nil,
-        transport: any HTTPTransport = URLSessionTransport(), logger: Logger = Logger(label: "ModelClients")
+        transport: any HTTPTransport = AsyncHTTPTransport.shared, logger: Logger = Logger(label: "ModelClients")
     ) throws -> ConfiguredModels {
         let settings = Settings(env)
         let retry = try settings.retryPolicy()

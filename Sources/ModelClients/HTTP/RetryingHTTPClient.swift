@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OutgoingHTTP
 
 /// Sends JSON requests to a model provider with the ``RetryPolicy``: retries throttling (429), server errors
 /// (408, 5xx), timeouts and connection failures, and returns the first response that is not worth retrying.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OutgoingHTTP
 
 /// A ``ChatModel`` over the OpenAI chat completions API: Azure OpenAI (both URL styles) and
 /// OpenAI-compatible servers.
@@ -24,7 +25,7 @@ public struct OpenAIChatClient: ChatModel {
     ///   - maxTokensField: `max_tokens` (default) or `max_completion_tokens`.
     public init(
         endpoint: OpenAIEndpoint, auth: ModelAuth, model: String, maxTokensField: String = "max_tokens",
-        transport: any HTTPTransport = URLSessionTransport(), retry: RetryPolicy = RetryPolicy(),
+        transport: any HTTPTransport = AsyncHTTPTransport.shared, retry: RetryPolicy = RetryPolicy(),
         timeout: TimeInterval = 120, logger: Logger = Logger(label: "ModelClients.chat")
     ) {
         self.endpoint = endpoint

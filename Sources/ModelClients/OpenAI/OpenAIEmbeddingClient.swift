@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OutgoingHTTP
 
 /// An ``Embedder`` over the OpenAI embeddings API: Azure OpenAI (both URL styles) and OpenAI-compatible
 /// servers (OpenAI, Ollama, vLLM, TEI).
@@ -30,7 +31,7 @@ public struct OpenAIEmbeddingClient: Embedder {
     public init(
         endpoint: OpenAIEndpoint, auth: ModelAuth, requestModel: String, dimension: Int,
         sendDimensions: Bool, batchSize: Int, modelName: String? = nil,
-        transport: any HTTPTransport = URLSessionTransport(), retry: RetryPolicy = RetryPolicy(),
+        transport: any HTTPTransport = AsyncHTTPTransport.shared, retry: RetryPolicy = RetryPolicy(),
         timeout: TimeInterval = 60, logger: Logger = Logger(label: "ModelClients.embeddings")
     ) {
         self.endpoint = endpoint

@@ -1,4 +1,5 @@
 import Foundation
+import OutgoingHTTP
 
 /// The `{"error": {...}}` body that Azure OpenAI and OpenAI-compatible servers send with 4xx/5xx answers.
 /// Every field is optional: Azure sends `{code, message}`, OpenAI adds `type` and `param`, TEI sends
