@@ -22,6 +22,9 @@ public struct OpenAIChatClient: ChatModel {
     public let endpoint: OpenAIEndpoint
     /// Name of the token-limit field: `max_tokens`, or `max_completion_tokens` for reasoning models.
     public let maxTokensField: String
+    /// Cap on every answer's tokens, below what the caller asks (`MEMORY_CHAT_MAX_TOKENS`): bounds the time a
+    /// slow, CPU-served model can spend on one answer. Nil: the caller's limit.
+    public let maxOutputTokens: Int?
     private let auth: ModelAuth
     private let http: RetryingHTTPClient
     private let outputModes: StructuredOutputMemory
@@ -30,10 +33,11 @@ public struct OpenAIChatClient: ChatModel {
     ///   - model: the model name sent in the body (Azure v1: the deployment name); for Azure deployment URLs
     ///     only a label.
     ///   - maxTokensField: `max_tokens` (default) or `max_completion_tokens`.
+    ///   - maxOutputTokens: cap on the token limit of every request (nil: the request's own).
     ///   - outputModes: where the negotiated output mode is remembered; the process-wide memory by default.
     public init(
         endpoint: OpenAIEndpoint, auth: ModelAuth, model: String, maxTokensField: String = "max_tokens",
-        transport: any HTTPTransport = URLSessionTransport(), retry: RetryPolicy = RetryPolicy(),
+        maxOutputTokens: Int? = nil, transport: any HTTPTransport = URLSessionTransport(), retry: RetryPolicy = RetryPolicy(),
         timeout: TimeInterval = 120, logger: Logger = Logger(label: "ModelClients.chat"),
         outputModes: StructuredOutputMemory = .shared
     ) {
@@ -41,6 +45,7 @@ public struct OpenAIChatClient: ChatModel {
         self.auth = auth
         self.model = model
         self.maxTokensField = maxTokensField
+        self.maxOutputTokens = maxOutputTokens
         self.outputModes = outputModes
         self.http = RetryingHTTPClient(provider: endpoint.describe(model: model), transport: transport,
                                        retry: retry, timeout: timeout, logger: logger)
@@ -108,7 +113,9 @@ public struct OpenAIChatClient: ChatModel {
             }
         }
         body["messages"] = messages
-        if let maxTokens = request.maxTokens { body[maxTokensField] = maxTokens }
+        if let maxTokens = Self.tokenLimit(requested: request.maxTokens, cap: maxOutputTokens) {
+            body[maxTokensField] = maxTokens
+        }
         if endpoint.modelInBody { body["model"] = model }
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
 
@@ -130,6 +137,14 @@ public struct OpenAIChatClient: ChatModel {
             throw error
         }
         return try decode(response, request: request, mode: mode)
+    }
+
+    /// The token limit sent: the request's, lowered to the client's cap.
+    static func tokenLimit(requested: Int?, cap: Int?) -> Int? {
+        switch (requested, cap) {
+        case let (requested?, cap?): return min(requested, cap)
+        case let (requested, cap): return requested ?? cap
+        }
     }
 
     private struct CompletionResponse: Decodable {
@@ -176,11 +191,12 @@ public struct OpenAIChatClient: ChatModel {
             throw ModelClientError.malformedResponse(provider: provider, detail: "chat response has no message content")
         }
         // A complete object followed by rambling cut at the limit is usable; a cut-off object is not.
+        let limit = Self.tokenLimit(requested: request.maxTokens, cap: maxOutputTokens)
         guard let json = JSONAnswerText.object(in: content) else {
             if choice.finish_reason == "length" {
                 throw ModelClientError.malformedResponse(
                     provider: provider,
-                    detail: "the answer was cut at the token limit (finish_reason length, max tokens \(request.maxTokens.map(String.init) ?? "default")) before its JSON object closed; raise the limit or use a model that answers more briefly")
+                    detail: "the answer was cut at the token limit (finish_reason length, max tokens \(limit.map(String.init) ?? "default")) before its JSON object closed; raise the limit (MEMORY_CHAT_MAX_TOKENS) or use a model that answers more briefly")
             }
             throw ModelClientError.malformedResponse(
                 provider: provider,
