@@ -150,6 +150,22 @@ import TestSupport
         }
     }
 
+    /// A CPU-served model sends nothing until its answer is ready; the per-attempt timeout, not the URL
+    /// session's 60-second idle default, decides how long that may take.
+    @Test func anAnswerSlowerThanAMinuteIsAwaitedWithinTheChatTimeout() async throws {
+        let server = try ScriptedModelServer()
+        defer { server.stop() }
+        var slow = chatEntry(#"{"facts":["slow"]}"#)
+        slow["delay"] = 63
+        try await server.script([slow])
+        let client = OpenAIChatClient(
+            endpoint: .openAICompatible(baseURL: server.baseURL.appendingPathComponent("v1")), auth: .none,
+            model: "cpu-model", retry: .none, timeout: 120, outputModes: StructuredOutputMemory())
+        let started = Date()
+        #expect(try await client.complete(request()).content == #"{"facts":["slow"]}"#)
+        #expect(Date().timeIntervalSince(started) >= 63)
+    }
+
     @Test func throttledChatIsRetriedAndSucceeds() async throws {
         let server = try ScriptedModelServer()
         defer { server.stop() }

@@ -62,9 +62,16 @@ public protocol HTTPTransport: Sendable {
 public struct URLSessionTransport: HTTPTransport {
     private let session: URLSession
 
+    /// Longest silence the session itself tolerates. Each request's own timeout is enforced by ``send(_:)``;
+    /// the session's default (60 s without a byte) would otherwise cut every answer that takes longer to
+    /// start, whatever `MEMORY_CHAT_TIMEOUT_SECONDS` says: a model served on CPU sends nothing until its whole
+    /// (non-streamed) answer is ready.
+    static let sessionIdleTimeout: TimeInterval = 24 * 3600
+
     /// A transport with its own ephemeral session (no cookies, no cache).
     public init() {
         let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = Self.sessionIdleTimeout
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
