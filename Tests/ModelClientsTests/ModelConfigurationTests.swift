@@ -52,6 +52,23 @@ import Testing
         let chat = try #require(models.chat as? OpenAIChatClient)
         #expect(chat.endpoint.url(.chatCompletions).absoluteString == "http://localhost:11434/v1/chat/completions")
         #expect(chat.model == "llama3.1")
+        #expect(chat.maxOutputTokens == nil)
+    }
+
+    @Test func theChatTokenCapComesFromMemoryChatMaxTokensAndLowersEveryRequest() throws {
+        let models = try ModelConfiguration.fromEnvironment([
+            "MEMORY_EMBEDDER": "hash", "MEMORY_LLM": "openai", "OPENAI_CHAT_BASE_URL": "http://127.0.0.1:8081/v1",
+            "MEMORY_CHAT_MODEL": "gemma3-270m", "MEMORY_CHAT_MAX_TOKENS": "256",
+        ])
+        #expect(try #require(models.chat as? OpenAIChatClient).maxOutputTokens == 256)
+        #expect(OpenAIChatClient.tokenLimit(requested: 1500, cap: 256) == 256)
+        #expect(OpenAIChatClient.tokenLimit(requested: 100, cap: 256) == 100)
+        #expect(OpenAIChatClient.tokenLimit(requested: nil, cap: 256) == 256)
+        #expect(OpenAIChatClient.tokenLimit(requested: 1500, cap: nil) == 1500)
+        #expect(throws: ModelConfigurationError.self) {
+            try ModelConfiguration.fromEnvironment(["MEMORY_EMBEDDER": "hash", "MEMORY_LLM": "openai",
+                                                    "MEMORY_CHAT_MODEL": "m", "MEMORY_CHAT_MAX_TOKENS": "0"])
+        }
     }
 
     @Test func missingAndInvalidSettingsNameTheVariable() throws {

@@ -16,10 +16,11 @@ import TestSupport
                     schemaName: "facts", jsonSchema: Self.schema, maxTokens: maxTokens)
     }
 
+    /// A client with its own output-mode memory, so a downgrade here never leaks into another test.
     func azureClient(_ server: ScriptedModelServer, retry: RetryPolicy = .none) -> OpenAIChatClient {
         OpenAIChatClient(
             endpoint: .azureDeployment(endpoint: server.baseURL, deployment: "gpt-4o-mini", apiVersion: "2024-10-21"),
-            auth: .apiKey("chat-key"), model: "gpt-4o-mini", retry: retry)
+            auth: .apiKey("chat-key"), model: "gpt-4o-mini", retry: retry, outputModes: StructuredOutputMemory())
     }
 
     @Test func structuredOutputRequestShapeAndUsage() async throws {
@@ -86,10 +87,12 @@ import TestSupport
             (seen.body($0)["response_format"] as? [String: Any])?["type"] as? String ?? "-"
         }
         #expect(types == ["json_schema", "json_object", "json_object"])
+        #expect((seen.body(1)["response_format"] as? [String: Any])?["schema"] is [String: Any])
         let fallbackMessages = seen.body(1)["messages"] as? [[String: String]] ?? []
-        #expect(fallbackMessages.map { $0["role"] ?? "" } == ["system", "system", "user"])
-        #expect(fallbackMessages[1]["content"]?.contains("JSON schema") == true)
-        #expect(fallbackMessages[1]["content"]?.contains(#""facts""#) == true)
+        #expect(fallbackMessages.map { $0["role"] ?? "" } == ["system", "user"])
+        #expect(fallbackMessages[0]["content"]?.hasPrefix("Extract memory facts.") == true)
+        #expect(fallbackMessages[0]["content"]?.contains("JSON schema") == true)
+        #expect(fallbackMessages[0]["content"]?.contains(#""facts""#) == true)
     }
 
     @Test func contentFilterErrorsAndFilteredOutputAreRefusals() async throws {
@@ -145,6 +148,22 @@ import TestSupport
                 #expect(detail.contains(expected))
             }
         }
+    }
+
+    /// A CPU-served model sends nothing until its answer is ready; the per-attempt timeout, not the URL
+    /// session's 60-second idle default, decides how long that may take.
+    @Test func anAnswerSlowerThanAMinuteIsAwaitedWithinTheChatTimeout() async throws {
+        let server = try ScriptedModelServer()
+        defer { server.stop() }
+        var slow = chatEntry(#"{"facts":["slow"]}"#)
+        slow["delay"] = 63
+        try await server.script([slow])
+        let client = OpenAIChatClient(
+            endpoint: .openAICompatible(baseURL: server.baseURL.appendingPathComponent("v1")), auth: .none,
+            model: "cpu-model", retry: .none, timeout: 120, outputModes: StructuredOutputMemory())
+        let started = Date()
+        #expect(try await client.complete(request()).content == #"{"facts":["slow"]}"#)
+        #expect(Date().timeIntervalSince(started) >= 63)
     }
 
     @Test func throttledChatIsRetriedAndSucceeds() async throws {

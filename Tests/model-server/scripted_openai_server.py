@@ -19,7 +19,11 @@ Admin endpoints (JSON):
   POST /_admin/reset    clears everything
 
 expect (all optional): style ("azure-deployment" | "azure-v1" | "openai"), deployment, model, api_version,
-  auth ({"api-key": "k"} | {"authorization": "Bearer t"} | "none"), max_batch (int).
+  auth ({"api-key": "k"} | {"authorization": "Bearer t"} | "none"), max_batch (int),
+  reject_formats: {kind: {"status": 500, "json": {...}}} where kind is the chat request's output mode,
+    "json_schema", "json_object+schema" (json_object with a "schema"), "json_object" or "none" (no
+    response_format). A chat request of a listed kind gets that answer without using the script, the way a
+    server that cannot do that mode answers (llama-cpp-python: 500 naming response_format).
 
 Response entries:
   {"status": 429, "headers": {"Retry-After": "2"}, "json": {...}}    any status, JSON body
@@ -183,9 +187,21 @@ def check_chat(body):
         elif fmt.get("type") == "json_object":
             if not any("json" in str(m.get("content", "")).lower() for m in messages if isinstance(m, dict)):
                 problems.append("json_object mode needs the word JSON in the messages")
+            if "schema" in fmt and not isinstance(fmt["schema"], dict):
+                problems.append("response_format.schema must be a JSON schema object")
         else:
             problems.append(f"unknown response_format type {fmt.get('type')!r}")
     return problems
+
+
+def output_mode(body):
+    """The structured-output kind of a chat request body (see reject_formats in the module docstring)."""
+    fmt = body.get("response_format") if isinstance(body, dict) else None
+    if not isinstance(fmt, dict):
+        return "none"
+    if fmt.get("type") == "json_object" and "schema" in fmt:
+        return "json_object+schema"
+    return str(fmt.get("type"))
 
 
 def chat_completion(content, finish_reason="stop", refusal=None, usage=None):
@@ -277,9 +293,14 @@ class Handler(BaseHTTPRequestHandler):
             STATE["requests"].append({"method": "POST", "path": parts.path,
                                       "query": {k: v[0] for k, v in query.items()},
                                       "headers": headers, "body": body, "problems": problems})
+            rejection = None
+            if kind is not None and kind[1] == "chat/completions":
+                rejection = (expect.get("reject_formats") or {}).get(output_mode(body))
             if problems:
                 STATE["violations"] += [f"{parts.path}: {p}" for p in problems]
                 entry = None
+            elif rejection is not None:
+                entry = rejection
             elif not STATE["queue"]:
                 STATE["violations"].append(f"{parts.path}: script exhausted")
                 problems = ["script exhausted"]

@@ -11,7 +11,7 @@ struct InferDecisionMapping {
     let existing: [ExistingMemory]
     let logger: Logger
 
-    func actions(for decisions: [InferSchemas.DecisionsAnswer.Decision]) throws -> [InferAction] {
+    func actions(for decisions: [InferSchemas.Decision]) throws -> [InferAction] {
         var actions: [InferAction] = []
         var touched = Set<UUID>()
         var known = Set(existing.map { Self.normalized($0.text) })
@@ -61,7 +61,7 @@ struct InferDecisionMapping {
     private func memory(shownID: String, event: String) -> ExistingMemory? {
         guard let index = Int(shownID), existing.indices.contains(index), String(index) == shownID else {
             logger.warning("infer: the model named a memory id it was not shown; decision ignored", metadata: [
-                "event": "\(event)", "id": "\(shownID)", "shown_ids": "0..<\(existing.count)",
+                "event": "\(event)", "id": "\(shownID.prefix(40))", "shown_ids": "0..<\(existing.count)",
             ])
             return nil
         }

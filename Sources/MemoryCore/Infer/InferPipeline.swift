@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MemoryStorage
 import ModelClients
 
 /// Turns new chat turns into a plan of memory changes: extract facts, find related memories, decide
@@ -13,6 +14,11 @@ import ModelClients
 /// 3. Decision: one chat call with `Prompts/memory-reconciliation.md`, the existing memories shown with short
 ///    temporary ids ("0", "1", ...), never their real ids. Ids in the answer are mapped back; an id that was
 ///    not shown is logged and ignored, never applied; each memory is changed at most once.
+///
+/// So an add makes at most two chat calls, each bounded by the client's timeout and retry budget. Every
+/// answer, whatever output mode the chat client negotiated, is repaired by fixed rules (``InferAnswerRepair``)
+/// and checked against the step's schema (``JSONSchemaCheck``) before it is used; an answer that does not fit
+/// is rejected whole (``InferError/malformedAnswer(stage:detail:)``) and nothing is written.
 public struct InferPipeline: Sendable {
     public let chat: any ChatModel
     public let logger: Logger
@@ -79,9 +85,9 @@ public struct InferPipeline: Sendable {
             schemaName: InferSchemas.factsName, jsonSchema: InferSchemas.facts, temperature: 0,
             maxTokens: extractionMaxTokens)
         let response = try await call(request, stage: .extraction)
-        let answer: InferSchemas.FactsAnswer = try decode(response.content, stage: .extraction)
+        let answer = try checkedAnswer(response, stage: .extraction)
         var unique = Set<String>()
-        let facts = answer.facts
+        let facts = (answer["facts"]?.arrayValue ?? []).compactMap(\.stringValue)
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty && unique.insert($0.lowercased()).inserted }
         return (facts, response.usage)
@@ -90,7 +96,7 @@ public struct InferPipeline: Sendable {
     // MARK: - Decision
 
     private func decide(facts: [String], existing: [ExistingMemory], input: InferInput, prompts: InferPrompts)
-        async throws -> ([InferSchemas.DecisionsAnswer.Decision], TokenUsage)
+        async throws -> ([InferSchemas.Decision], TokenUsage)
     {
         let shown: [[String: String]] = existing.enumerated().map { ["id": String($0.offset), "text": $0.element.text] }
         let payload: [String: Any] = ["existing_memories": shown, "new_facts": facts]
@@ -104,8 +110,12 @@ public struct InferPipeline: Sendable {
             schemaName: InferSchemas.decisionsName, jsonSchema: InferSchemas.decisions, temperature: 0,
             maxTokens: decisionMaxTokens)
         let response = try await call(request, stage: .decision)
-        let answer: InferSchemas.DecisionsAnswer = try decode(response.content, stage: .decision)
-        return (answer.decisions, response.usage)
+        let answer = try checkedAnswer(response, stage: .decision)
+        let decisions = (answer["decisions"]?.arrayValue ?? []).map {
+            InferSchemas.Decision(event: $0["event"]?.stringValue ?? "", id: $0["id"]?.stringValue,
+                                  text: $0["text"]?.stringValue)
+        }
+        return (decisions, response.usage)
     }
 
     // MARK: - Helpers
@@ -121,14 +131,35 @@ public struct InferPipeline: Sendable {
         }
     }
 
-    private func decode<T: Decodable>(_ content: String, stage: InferStage) throws -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(content.utf8))
+    /// The answer parsed, repaired by rule and checked against the step's schema. Logs (without the answer's
+    /// text, which may hold memories) and throws ``InferError/malformedAnswer(stage:detail:)`` when unusable.
+    private func checkedAnswer(_ response: ChatResponse, stage: InferStage) throws(InferError) -> JSONValue {
+        do throws(InferError) {
+            guard let parsed = try? JSONDecoder().decode(JSONValue.self, from: Data(response.content.utf8)) else {
+                throw InferError.malformedAnswer(stage: stage, detail: "the answer is not JSON")
+            }
+            let repaired: JSONValue
+            let schema: Data
+            switch stage {
+            case .extraction:
+                repaired = try InferAnswerRepair.facts(parsed)
+                schema = InferSchemas.facts
+            case .decision:
+                repaired = try InferAnswerRepair.decisions(parsed)
+                schema = InferSchemas.decisions
+            }
+            let problems = JSONSchemaCheck(schema)?.problems(repaired) ?? ["the step's schema is not valid JSON"]
+            guard problems.isEmpty else {
+                throw InferError.malformedAnswer(stage: stage, detail: "the answer does not fit the schema: "
+                                                 + problems.joined(separator: "; "))
+            }
+            return repaired
         } catch {
-            logger.error("infer: unusable model answer", metadata: [
-                "stage": "\(stage.rawValue)", "model": "\(chat.model)", "answer": "\(content.prefix(300))",
+            logger.error("infer: unusable model answer, nothing applied", metadata: [
+                "stage": "\(stage.rawValue)", "model": "\(chat.model)",
+                "output_mode": "\(response.outputMode.map(\.rawValue) ?? "-")", "error": "\(error)",
             ])
-            throw InferError.malformedAnswer(stage: stage, detail: "expected \(T.self) JSON, got: \(content.prefix(200))")
+            throw error
         }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The JSON schemas of the two model calls (strict structured output: every property required,
-/// no additional properties), and the Swift shapes of the answers.
+/// no additional properties). Every answer is checked against them (``JSONSchemaCheck``) whatever output mode
+/// the chat client negotiated.
 enum InferSchemas {
     static let factsName = "memory_facts"
     static let facts = Data("""
@@ -18,17 +19,11 @@ enum InferSchemas {
         "required":["decisions"],"additionalProperties":false}
         """.utf8)
 
-    struct FactsAnswer: Decodable {
-        var facts: [String]
-    }
-
-    struct DecisionsAnswer: Decodable {
-        struct Decision: Decodable {
-            var event: String
-            /// Optional when decoding so that a json_object-mode answer that omits it is still usable.
-            var id: String?
-            var text: String?
-        }
-        var decisions: [Decision]
+    /// One decision of the reconciliation answer, after ``InferAnswerRepair`` and the schema check.
+    struct Decision: Sendable, Equatable {
+        var event: String
+        /// The temporary id shown to the model ("" for ADD).
+        var id: String?
+        var text: String?
     }
 }

@@ -17,8 +17,8 @@ public struct ChatRequest: Sendable {
     public var messages: [ChatMessage]
     /// Name of the JSON schema (OpenAI's `json_schema.name`).
     public var schemaName: String
-    /// The JSON schema of the expected answer, serialized. Clients that cannot enforce a schema fall back to
-    /// `json_object` mode.
+    /// The JSON schema of the expected answer, serialized. Clients whose server cannot enforce it step down to
+    /// weaker output modes (``StructuredOutputMode``), so the caller checks the answer against it.
     public var jsonSchema: Data
     public var temperature: Double
     public var maxTokens: Int?
@@ -52,16 +52,19 @@ public struct TokenUsage: Sendable, Equatable, Codable {
 
 /// The model's answer: the JSON text and what it cost.
 public struct ChatResponse: Sendable, Equatable {
-    /// The assistant message content (JSON text when a schema was requested).
+    /// The JSON object text of the answer (taken out of any surrounding text or code fence).
     public var content: String
     public var usage: TokenUsage
     /// `stop`, `length`, `content_filter`, ...
     public var finishReason: String?
+    /// How the JSON was asked for, when the client negotiates it (nil for clients that do not).
+    public var outputMode: StructuredOutputMode?
 
-    public init(content: String, usage: TokenUsage, finishReason: String?) {
+    public init(content: String, usage: TokenUsage, finishReason: String?, outputMode: StructuredOutputMode? = nil) {
         self.content = content
         self.usage = usage
         self.finishReason = finishReason
+        self.outputMode = outputMode
     }
 }
 

@@ -86,6 +86,7 @@ public enum ModelConfiguration {
         let chat: (any ChatModel)?
         let tokenField = try settings.tokenField()
         let chatTimeout = try settings.positiveDouble("MEMORY_CHAT_TIMEOUT_SECONDS") ?? max(timeout, 120)
+        let chatMaxTokens = try settings.positiveInt("MEMORY_CHAT_MAX_TOKENS")
         switch chatKind {
         case .none:
             chat = nil
@@ -96,15 +97,15 @@ public enum ModelConfiguration {
                 endpoint: try settings.azureEndpoint(apiVersion: settings.azureAPIVersion, deployment: deployment,
                                                      because: because),
                 auth: try settings.azureAuth(tokenProvider: tokenProvider, because: because),
-                model: deployment, maxTokensField: tokenField, transport: transport, retry: retry,
-                timeout: chatTimeout, logger: logger)
+                model: deployment, maxTokensField: tokenField, maxOutputTokens: chatMaxTokens, transport: transport,
+                retry: retry, timeout: chatTimeout, logger: logger)
         case .openAI:
             let because = "MEMORY_LLM is openai"
             chat = OpenAIChatClient(
                 endpoint: .openAICompatible(baseURL: try settings.openAIBaseURL("OPENAI_CHAT_BASE_URL")),
                 auth: settings.openAIAuth, model: try settings.required("MEMORY_CHAT_MODEL", because: because),
-                maxTokensField: tokenField, transport: transport, retry: retry, timeout: chatTimeout,
-                logger: logger)
+                maxTokensField: tokenField, maxOutputTokens: chatMaxTokens, transport: transport, retry: retry,
+                timeout: chatTimeout, logger: logger)
         }
         return ConfiguredModels(embedderKind: embedderKind, embedder: embedder, chatKind: chatKind, chat: chat)
     }

@@ -27,7 +27,10 @@ public struct RetryingHTTPClient: Sendable {
     }
 
     /// POSTs `body` (JSON) to `url`; `headers` are computed before every attempt (tokens may refresh).
-    public func postJSON(url: URL, body: Data, headers: @Sendable () async throws -> [String: String])
+    /// `isFinal` marks answers the caller wants back at once although their status is retryable (a 5xx that
+    /// says the request itself is unsupported, which repeating cannot fix).
+    public func postJSON(url: URL, body: Data, isFinal: @Sendable (HTTPResponse) -> Bool = { _ in false },
+                         headers: @Sendable () async throws -> [String: String])
         async throws -> HTTPResponse
     {
         var waited: TimeInterval = 0
@@ -44,7 +47,7 @@ public struct RetryingHTTPClient: Sendable {
             let serverWait: TimeInterval?
             do {
                 let response = try await transport.send(request)
-                if !RetryPolicy.isRetryable(status: response.status) { return response }
+                if !RetryPolicy.isRetryable(status: response.status) || isFinal(response) { return response }
                 serverWait = RetryPolicy.serverRequestedWait(headers: response.headers)
                 let message = OpenAIErrorBody.message(in: response.body) ?? "HTTP \(response.status)"
                 if response.status == 429 {

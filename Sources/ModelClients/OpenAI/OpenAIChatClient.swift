@@ -3,35 +3,51 @@ import Logging
 import OutgoingHTTP
 
 /// A ``ChatModel`` over the OpenAI chat completions API: Azure OpenAI (both URL styles) and
-/// OpenAI-compatible servers.
+/// OpenAI-compatible servers (OpenAI, vLLM, Ollama, llama.cpp / llama-cpp-python, LM Studio).
 ///
-/// Asks for structured output (`response_format: json_schema`, strict). A server that rejects that with a 400
-/// mentioning `response_format`/`json_schema` (older Azure api-versions, some local servers) is asked again in
-/// `json_object` mode with the schema spelled out in a system message, and later calls go straight to
-/// `json_object`. The answer is checked: a content filter or a refusal is ``ModelClientError/refused(provider:detail:)``,
-/// output cut at the token limit or content that is not JSON is ``ModelClientError/malformedResponse(provider:detail:)``.
+/// **Structured output is negotiated.** A call starts at the strongest ``StructuredOutputMode`` the model's
+/// server is known to accept (``StructuredOutputMemory``; `json_schema` at first). When the server answers a
+/// 4xx or 5xx that names `response_format`, `json_schema`, `json_object` or `schema`
+/// (``ResponseFormatRejection``; llama-cpp-python answers 500 there, which is therefore not retried), the same
+/// call is repeated one mode down: `json_object` with `response_format.schema`, then plain `json_object`, then
+/// no `response_format` at all. The mode that worked is remembered for the process and the downgrade logged
+/// once. Below `json_schema` the schema is also spelled out at the end of the (first) system message.
+///
+/// **The answer is checked.** A content filter or a refusal is ``ModelClientError/refused(provider:detail:)``;
+/// the JSON object is taken out of the content (bare, fenced or embedded, ``JSONAnswerText``) whatever the
+/// mode, and an answer with none (or cut at the token limit before the object closed) is
+/// ``ModelClientError/malformedResponse(provider:detail:)``. Whether the object fits the schema is the
+/// caller's check: the client returns JSON, not validated data.
 public struct OpenAIChatClient: ChatModel {
     public let model: String
     public let endpoint: OpenAIEndpoint
     /// Name of the token-limit field: `max_tokens`, or `max_completion_tokens` for reasoning models.
     public let maxTokensField: String
+    /// Cap on every answer's tokens, below what the caller asks (`MEMORY_CHAT_MAX_TOKENS`): bounds the time a
+    /// slow, CPU-served model can spend on one answer. Nil: the caller's limit.
+    public let maxOutputTokens: Int?
     private let auth: ModelAuth
     private let http: RetryingHTTPClient
-    private let formatMemory = ResponseFormatMemory()
+    private let outputModes: StructuredOutputMemory
 
     /// - Parameters:
     ///   - model: the model name sent in the body (Azure v1: the deployment name); for Azure deployment URLs
     ///     only a label.
     ///   - maxTokensField: `max_tokens` (default) or `max_completion_tokens`.
+    ///   - maxOutputTokens: cap on the token limit of every request (nil: the request's own).
+    ///   - outputModes: where the negotiated output mode is remembered; the process-wide memory by default.
     public init(
         endpoint: OpenAIEndpoint, auth: ModelAuth, model: String, maxTokensField: String = "max_tokens",
-        transport: any HTTPTransport = AsyncHTTPTransport.shared, retry: RetryPolicy = RetryPolicy(),
-        timeout: TimeInterval = 120, logger: Logger = Logger(label: "ModelClients.chat")
+        maxOutputTokens: Int? = nil, transport: any HTTPTransport = AsyncHTTPTransport.shared, retry: RetryPolicy = RetryPolicy(),
+        timeout: TimeInterval = 120, logger: Logger = Logger(label: "ModelClients.chat"),
+        outputModes: StructuredOutputMemory = .shared
     ) {
         self.endpoint = endpoint
         self.auth = auth
         self.model = model
         self.maxTokensField = maxTokensField
+        self.maxOutputTokens = maxOutputTokens
+        self.outputModes = outputModes
         self.http = RetryingHTTPClient(provider: endpoint.describe(model: model), transport: transport,
                                        retry: retry, timeout: timeout, logger: logger)
     }
@@ -44,26 +60,33 @@ public struct OpenAIChatClient: ChatModel {
             throw ModelClientError.rejected(provider: http.provider, status: 0,
                                             detail: "the request's JSON schema '\(request.schemaName)' is not valid JSON")
         }
-        if await formatMemory.jsonSchemaUnsupported {
-            return try await send(request, schema: schema, mode: .jsonObject)
-        }
-        do {
-            return try await send(request, schema: schema, mode: .jsonSchema)
-        } catch let rejection as ResponseFormatRejected {
-            http.logger.warning("server rejects json_schema output; falling back to json_object mode", metadata: [
-                "provider": "\(http.provider)", "error": "\(rejection.message)",
-            ])
-            await formatMemory.markJSONSchemaUnsupported()
-            return try await send(request, schema: schema, mode: .jsonObject)
+        var mode = await outputModes.mode(for: http.provider)
+        while true {
+            do {
+                return try await send(request, schema: schema, mode: mode)
+            } catch let rejection as ResponseFormatRejected {
+                // send throws this only for modes that have a fallback.
+                guard let next = mode.fallback else { throw rejection.error }
+                if await outputModes.downgrade(http.provider, from: mode, to: next) {
+                    http.logger.warning(
+                        "chat server rejects \(mode) structured output; this model uses \(next) from now on", metadata: [
+                            "provider": "\(http.provider)", "status": "\(rejection.status)",
+                            "error": "\(rejection.message.prefix(300))",
+                        ])
+                }
+                mode = next
+            }
         }
     }
 
-    private enum OutputMode { case jsonSchema, jsonObject }
+    /// Thrown internally when the server refuses the requested `response_format`, to trigger the fallback.
+    private struct ResponseFormatRejected: Error {
+        var status: Int
+        var message: String
+        var error: ModelClientError
+    }
 
-    /// Thrown internally when the server refuses `json_schema`, to trigger the fallback.
-    private struct ResponseFormatRejected: Error { var message: String }
-
-    private func send(_ request: ChatRequest, schema: Any, mode: OutputMode) async throws -> ChatResponse {
+    private func send(_ request: ChatRequest, schema: Any, mode: StructuredOutputMode) async throws -> ChatResponse {
         var messages: [[String: Any]] = request.messages.map { ["role": $0.role.rawValue, "content": $0.content] }
         var body: [String: Any] = ["temperature": request.temperature]
         switch mode {
@@ -72,39 +95,57 @@ public struct OpenAIChatClient: ChatModel {
                 "type": "json_schema",
                 "json_schema": ["name": request.schemaName, "schema": schema, "strict": true] as [String: Any],
             ] as [String: Any]
+        case .jsonObjectWithSchema:
+            body["response_format"] = ["type": "json_object", "schema": schema] as [String: Any]
         case .jsonObject:
             body["response_format"] = ["type": "json_object"]
-            let schemaText = String(decoding: request.jsonSchema, as: UTF8.self)
-            messages.insert(["role": "system", "content":
-                "Reply with one JSON object only, no other text. It must match this JSON schema:\n\(schemaText)"],
-                            at: messages.firstIndex { ($0["role"] as? String) != "system" } ?? messages.count)
+        case .promptOnly:
+            break
+        }
+        if mode != .jsonSchema {
+            // Appended to the first system message rather than sent as a second one: the chat templates of
+            // many local models (Gemma, Mistral, Llama 2) accept one system message, first, or none.
+            let instruction = "Reply with one JSON object only, no other text. It must match this JSON schema:\n"
+                + String(decoding: request.jsonSchema, as: UTF8.self)
+            if messages.first?["role"] as? String == "system", let text = messages[0]["content"] as? String {
+                messages[0]["content"] = text + "\n\n" + instruction
+            } else {
+                messages.insert(["role": "system", "content": instruction], at: 0)
+            }
         }
         body["messages"] = messages
-        if let maxTokens = request.maxTokens { body[maxTokensField] = maxTokens }
+        if let maxTokens = Self.tokenLimit(requested: request.maxTokens, cap: maxOutputTokens) {
+            body[maxTokensField] = maxTokens
+        }
         if endpoint.modelInBody { body["model"] = model }
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
 
         let auth = self.auth
-        let response = try await http.postJSON(url: endpoint.url(.chatCompletions), body: data) {
+        let canFallBack = mode.fallback != nil
+        let response = try await http.postJSON(
+            url: endpoint.url(.chatCompletions), body: data,
+            isFinal: { canFallBack && ResponseFormatRejection.isRejection($0) }
+        ) {
             try await auth.headers()
         }
         guard (200..<300).contains(response.status) else {
-            if mode == .jsonSchema, Self.rejectsJSONSchema(response) {
-                throw ResponseFormatRejected(message: OpenAIErrorBody.message(in: response.body) ?? "HTTP 400")
+            let error = OpenAIErrorMapping.error(for: response, provider: http.provider)
+            if canFallBack, ResponseFormatRejection.isRejection(response) {
+                throw ResponseFormatRejected(
+                    status: response.status,
+                    message: OpenAIErrorBody.message(in: response.body) ?? "HTTP \(response.status)", error: error)
             }
-            throw OpenAIErrorMapping.error(for: response, provider: http.provider)
+            throw error
         }
-        return try decode(response, request: request)
+        return try decode(response, request: request, mode: mode)
     }
 
-    /// A 400 (or 422) that complains about `response_format` / `json_schema` rather than the prompt.
-    private static func rejectsJSONSchema(_ response: HTTPResponse) -> Bool {
-        guard response.status == 400 || response.status == 422 else { return false }
-        let body = OpenAIErrorBody(response.body)
-        if body?.code == "content_filter" { return false }
-        let text = [body?.message, body?.param].compactMap { $0 }.joined(separator: " ").lowercased()
-        let raw = text.isEmpty ? String(decoding: response.body.prefix(2000), as: UTF8.self).lowercased() : text
-        return raw.contains("response_format") || raw.contains("json_schema")
+    /// The token limit sent: the request's, lowered to the client's cap.
+    static func tokenLimit(requested: Int?, cap: Int?) -> Int? {
+        switch (requested, cap) {
+        case let (requested?, cap?): return min(requested, cap)
+        case let (requested, cap): return requested ?? cap
+        }
     }
 
     private struct CompletionResponse: Decodable {
@@ -124,7 +165,9 @@ public struct OpenAIChatClient: ChatModel {
         var usage: Usage?
     }
 
-    private func decode(_ response: HTTPResponse, request: ChatRequest) throws -> ChatResponse {
+    private func decode(_ response: HTTPResponse, request: ChatRequest, mode: StructuredOutputMode) throws
+        -> ChatResponse
+    {
         let provider = http.provider
         let decoded: CompletionResponse
         do {
@@ -145,26 +188,21 @@ public struct OpenAIChatClient: ChatModel {
         if let refusal = choice.message?.refusal, !refusal.isEmpty {
             throw ModelClientError.refused(provider: provider, detail: "the model refused: \(refusal)")
         }
-        if choice.finish_reason == "length" {
-            throw ModelClientError.malformedResponse(
-                provider: provider,
-                detail: "the answer was cut at the token limit (finish_reason length, max tokens \(request.maxTokens.map(String.init) ?? "default")), so its JSON is incomplete")
-        }
         guard let content = choice.message?.content else {
             throw ModelClientError.malformedResponse(provider: provider, detail: "chat response has no message content")
         }
-        guard let json = content.data(using: .utf8),
-              (try? JSONSerialization.jsonObject(with: json)) is [String: Any] else {
+        // A complete object followed by rambling cut at the limit is usable; a cut-off object is not.
+        let limit = Self.tokenLimit(requested: request.maxTokens, cap: maxOutputTokens)
+        guard let json = JSONAnswerText.object(in: content) else {
+            if choice.finish_reason == "length" {
+                throw ModelClientError.malformedResponse(
+                    provider: provider,
+                    detail: "the answer was cut at the token limit (finish_reason length, max tokens \(limit.map(String.init) ?? "default")) before its JSON object closed; raise the limit (MEMORY_CHAT_MAX_TOKENS) or use a model that answers more briefly")
+            }
             throw ModelClientError.malformedResponse(
-                provider: provider, detail: "the answer is not a JSON object: \(content.prefix(200))")
+                provider: provider,
+                detail: "the answer is not a JSON object and holds none (\(content.count) characters, output mode \(mode))")
         }
-        return ChatResponse(content: content, usage: usage, finishReason: choice.finish_reason)
+        return ChatResponse(content: json, usage: usage, finishReason: choice.finish_reason, outputMode: mode)
     }
-}
-
-/// Remembers, per client, that the server does not accept `json_schema` output, so the fallback costs one
-/// extra request once rather than on every call.
-private actor ResponseFormatMemory {
-    private(set) var jsonSchemaUnsupported = false
-    func markJSONSchemaUnsupported() { jsonSchemaUnsupported = true }
 }
