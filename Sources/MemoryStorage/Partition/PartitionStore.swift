@@ -74,6 +74,13 @@ public struct PartitionStoreOptions: Sendable {
     /// dropped with a warning). The storage layer never reads these sections: a loaded state hands them back
     /// untouched in ``PartitionState/snapshotBase``.
     public var derivedSections: (@Sendable (PartitionState) -> [SnapshotSection])? = nil
+    /// A process writes a scope-directory entry again before an append when it last wrote it longer ago than
+    /// this; pruning deletes only entries older than twice this (docs/scope-directory.md). Must exceed by far
+    /// the longest time one write takes between its directory update and its append.
+    public var scopeDirectoryRefreshInterval: TimeInterval = 300
+    /// Called after a write put its scope-directory entries, before its append; the process tests use it to
+    /// kill a writer exactly there.
+    public var scopeDirectoryCrashHook: (@Sendable () -> Void)? = nil
 
     public init() {}
 }
@@ -90,6 +97,8 @@ public final class PartitionStore: Sendable {
     public let options: PartitionStoreOptions
     let logger: Logger
     let cache = PartitionCache()
+    /// Scope-directory entries this process wrote recently (see ``ScopeEntryCache``).
+    let scopeEntries = ScopeEntryCache()
 
     public init(blobs: any BlobStore, options: PartitionStoreOptions = PartitionStoreOptions(), logger: Logger) {
         self.blobs = blobs
@@ -105,7 +114,8 @@ public final class PartitionStore: Sendable {
     /// Serialised write: `body` sees the latest state and decides a batch; the batch is appended at the exact log
     /// position that state ended at. If another writer got there first, the tail is re-read and `body` called
     /// again, so `body` must be a pure function of the state. Creates the partition (and its owner-directory
-    /// entry) on first write. `space` is checked against (or recorded in) the manifest.
+    /// entry) on first write, and puts the batch's scope-directory entries before appending it
+    /// (``ScopeDirectory``). `space` is checked against (or recorded in) the manifest.
     public func write<R: Sendable>(
         _ key: PartitionKey, space: EmbeddingSpace?, _ body: (PartitionState) throws -> WriteDecision<R>
     ) async throws -> (result: R, state: PartitionState) {
@@ -142,6 +152,8 @@ public final class PartitionStore: Sendable {
                 throw PartitionStoreError.batchTooLarge(partition: key.description, bytes: frame.count,
                                                         limit: blobs.maxAppendBlockBytes)
             }
+            // The directory first: an entry may then be extra (the append fails or never happens), never missing.
+            try await ensureScopeEntries(for: batch, in: key)
             do {
                 let r = try await blobs.appendBlock(key.prefix + active.name, data: frame, expectedPosition: expected)
                 c.state.apply(batch)

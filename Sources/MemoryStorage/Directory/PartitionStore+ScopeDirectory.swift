@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+
+/// What a scope-directory pruning or repair did.
+public struct ScopeDirectoryReport: Sendable, Equatable {
+    /// Partitions whose memories were read.
+    public var partitions: Int = 0
+    /// Entries written (repair) or deleted (pruning).
+    public var entries: Int = 0
+    /// Partitions skipped because they could not be read (logged; their entries are left as they are).
+    public var failed: Int = 0
+
+    public init(partitions: Int = 0, entries: Int = 0, failed: Int = 0) {
+        self.partitions = partitions
+        self.entries = entries
+        self.failed = failed
+    }
+}
+
+extension PartitionStore {
+    /// The partitions of `tenant` that the scope directory names for `scope` (an agent, app or run id), in
+    /// name order. May include partitions that no longer hold such a memory; never misses one that does.
+    public func partitions(tenant: String, carrying scope: PartitionOwner) async throws -> [PartitionKey] {
+        let prefix = ScopeDirectory.prefix(tenant: tenant, scope: scope)
+        let items = try await storage(PartitionKey(tenant: tenant, owner: scope), prefix) {
+            try await self.blobs.listAll(prefix: prefix)
+        }
+        return items.compactMap { ScopeDirectory.parse($0.name, tenant: tenant)?.partition }
+    }
+
+    /// Puts the scope-directory entries of `batch` that this process has not confirmed recently. Called by
+    /// ``write(_:space:_:)`` right before the append, so an acknowledged memory always has its entries.
+    func ensureScopeEntries(for batch: LogBatch, in key: PartitionKey) async throws {
+        let scopes = ScopeDirectory.scopes(of: batch)
+        guard !scopes.isEmpty else { return }
+        let names = scopes.map { ScopeDirectory.entryName(scope: $0, partition: key) }
+        let missing = scopeEntries.stale(names, interval: options.scopeDirectoryRefreshInterval)
+        guard !missing.isEmpty else { return }
+        let started = ProcessInfo.processInfo.systemUptime
+        try await storage(key, missing[0]) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for name in missing {
+                    // Unconditional: a put refreshes the entry's last-modified time, which pruning respects.
+                    group.addTask { try await self.blobs.put(name, data: Data(), condition: .none) }
+                }
+                try await group.waitForAll()
+            }
+        }
+        scopeEntries.confirm(missing, at: started)
+        options.scopeDirectoryCrashHook?()
+    }
+
+    /// Deletes the scope-directory entries of `tenant` that name a partition holding no live memory with that
+    /// scope id any more, once older than twice ``PartitionStoreOptions/scopeDirectoryRefreshInterval``.
+    ///
+    /// Safe against concurrent writers: a writer puts (or has recently put) the entry before appending, so an
+    /// entry that old belongs to no write in flight; each delete carries the `If-Match` of the listed entry, so an
+    /// entry a writer refreshed meanwhile stays. A partition that cannot be read keeps its entries.
+    public func pruneScopeDirectory(tenant: String) async throws -> ScopeDirectoryReport {
+        let prefix = ScopeDirectory.tenantPrefix(tenant)
+        let anyKey = PartitionKey(tenant: tenant, owner: PartitionOwner(kind: .user, id: ""))
+        let items = try await storage(anyKey, prefix) { try await self.blobs.listAll(prefix: prefix) }
+        let cutoff = Date().addingTimeInterval(-2 * options.scopeDirectoryRefreshInterval)
+        var byPartition: [PartitionKey: [(scope: PartitionOwner, item: BlobProperties)]] = [:]
+        for item in items where item.lastModified <= cutoff {
+            guard let (scope, partition) = ScopeDirectory.parse(item.name, tenant: tenant) else { continue }
+            byPartition[partition, default: []].append((scope, item))
+        }
+        var report = ScopeDirectoryReport()
+        for (partition, entries) in byPartition.sorted(by: { $0.key.description < $1.key.description }) {
+            let state: PartitionState
+            do { state = try await read(partition) } catch {
+                report.failed += 1
+                logger.warning("scope directory: partition unreadable, its entries are kept; the next sweep retries",
+                               metadata: ["partition": "\(partition)", "error": "\(error)"])
+                continue
+            }
+            report.partitions += 1
+            var present = Set<PartitionOwner>()
+            for m in state.memories { present.formUnion(ScopeDirectory.scopes(of: m.scopes)) }
+            for (scope, item) in entries where !present.contains(scope) {
+                do {
+                    try await blobs.delete(item.name, condition: .ifMatch(item.etag))
+                    scopeEntries.forget(item.name)
+                    report.entries += 1
+                } catch BlobStoreError.notFound {
+                    continue
+                } catch BlobStoreError.conditionNotMet {
+                    continue  // a writer refreshed it: it may be about to append
+                } catch let e as BlobStoreError {
+                    throw PartitionStoreError.storage(partition: partition.description, underlying: e)
+                }
+            }
+        }
+        if report.entries > 0 {
+            logger.info("scope directory pruned", metadata: [
+                "tenant": "\(tenant.prefix(64))", "partitions": "\(report.partitions)", "deleted": "\(report.entries)"])
+        }
+        return report
+    }
+
+    /// Rebuilds the scope directory from the partitions: puts the entry of every indexed scope id that a live
+    /// memory carries, in every partition of `tenant` (of every tenant when nil). Entries already there are
+    /// refreshed. Extra entries are left to ``pruneScopeDirectory(tenant:)``. The repair for a directory lost or
+    /// damaged at rest, and for partitions written before the directory existed.
+    public func rebuildScopeDirectory(tenant: String?) async throws -> ScopeDirectoryReport {
+        var report = ScopeDirectoryReport()
+        for key in try await partitions(tenant: tenant) {
+            let state: PartitionState
+            do { state = try await read(key) } catch {
+                report.failed += 1
+                logger.error("scope directory repair: partition unreadable, its entries are not rebuilt",
+                             metadata: ["partition": "\(key)", "error": "\(error)"])
+                continue
+            }
+            report.partitions += 1
+            var scopes = Set<PartitionOwner>()
+            for m in state.memories { scopes.formUnion(ScopeDirectory.scopes(of: m.scopes)) }
+            for scope in scopes.sorted(by: { ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id) }) {
+                let name = ScopeDirectory.entryName(scope: scope, partition: key)
+                try await storage(key, name) { _ = try await self.blobs.put(name, data: Data(), condition: .none) }
+                report.entries += 1
+            }
+        }
+        return report
+    }
+}
