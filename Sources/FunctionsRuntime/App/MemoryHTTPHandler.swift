@@ -84,7 +84,8 @@ public struct MemoryHTTPHandler: Sendable {
                                    detail: "this API key has the \(principal.role) role; \(endpoint.rawValue) needs \(endpoint.requiredRole)")
                 }
                 let context = RequestContext(tenant: principal.tenant, requestId: requestId,
-                                             idempotencyKey: request.header("idempotency-key"))
+                                             idempotencyKey: request.header("idempotency-key"),
+                                             isAdmin: principal.role >= .admin)
                 let handlers = EndpointHandlers(handle: service)
                 let body = try await handlers.run(endpoint, parameters: parameters, request: request,
                                                   principal: principal, context: context)

@@ -54,12 +54,11 @@ extension MemoryService {
         }
     }
 
-    /// Every memory (expired included) of the pinned partition matching `filters`, oldest first.
+    /// Every memory (expired included) matching `filters`, over every partition they reach, oldest first.
     func exportMemories(_ filters: JSONValue, _ context: RequestContext) async throws -> [JSONValue] {
-        let key = try partition(forFilters: filters, context)
         let filter = try MemoryFilter.parse(filters)
-        let state = try await store.read(key)
-        return state.memories.filter(filter.matches)
+        let keys = try await partitions(for: filter, context)
+        return try await mapPartitions(keys) { state in state.memories.filter(filter.matches) }.joined()
             .sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
             .map { .object(MemoryJSON.item($0)) }
     }
