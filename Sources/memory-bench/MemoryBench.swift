@@ -6,11 +6,12 @@ import ArgumentParser
 struct MemoryBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory-bench",
-        abstract: "AgentMemory benchmarks (storage, embed, search, http).",
+        abstract: "AgentMemory benchmarks (storage, embed, search, fanout, http).",
         subcommands: [
             // Each suite lives in its own file: StorageBench.swift, EmbedBench.swift, SearchBench.swift,
-            // HTTPBench.swift.
+            // HTTPBench.swift, FanOutBench.swift.
             HTTPBench.self,
+            FanOutBench.self,
             EmbedBench.self,
             SearchBench.self,
             StorageBench.self,

@@ -111,6 +111,23 @@ import MemoryStorage
         #expect(repeated["deleted"]?.doubleValue == 0)
     }
 
+    @Test func anAgentWideDeleteThatFailsHalfwayIsFinishedByRepeatingIt() async throws {
+        let f = try ServiceFixture(); defer { f.cleanUp() }
+        try await seed(f)
+        // u2's partition becomes unreadable: the delete fails there (503) after erasing elsewhere what it could.
+        let u2 = PartitionKey(tenant: "acme", owner: PartitionOwner(kind: .user, id: "u2"))
+        let manifest = u2.prefix + "manifest.json"
+        let original = try await f.service.store.blobs.get(manifest).data
+        try await f.service.store.blobs.put(manifest, data: Data("not json".utf8), condition: .none)
+        let failed = await serviceError { _ = try await f.service.deleteAll(scopes: MemoryScopes(agentId: "A"), f.context()) }
+        #expect(failed?.code == "storage_corrupt")
+        try await f.service.store.blobs.put(manifest, data: original, condition: .none)
+        let repeated = try await f.service.deleteAll(scopes: MemoryScopes(agentId: "A"), f.context())
+        #expect((1...3).contains(repeated["deleted"]?.doubleValue ?? 0), "the repeat erases what the failed request left")
+        #expect(try await list(f, #"{"agent_id":"A"}"#)["count"]?.doubleValue == 0)
+        #expect(texts(try await list(f, #"{"user_id":"u1"}"#)) == ["u1 private note"])
+    }
+
     @Test func deletingAnAgentEntityErasesItsMemoriesInUserPartitions() async throws {
         let f = try ServiceFixture(); defer { f.cleanUp() }
         try await seed(f)

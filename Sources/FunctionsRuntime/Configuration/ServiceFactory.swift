@@ -14,6 +14,8 @@ public enum ServiceFactory {
             "embedder": .string(models.embedder.model), "dimension": .stringConvertible(models.embedder.dimension),
             "chat": .string(models.chat?.model ?? "none (infer=true stores user messages with duplicate suppression)"),
         ])
-        return MemoryService(store: store, embedder: models.embedder, chat: models.chat, logger: logger)
+        var options = MemoryServiceOptions()
+        options.maxFanOutPartitions = config.maxFanOutPartitions
+        return MemoryService(store: store, embedder: models.embedder, chat: models.chat, options: options, logger: logger)
     }
 }

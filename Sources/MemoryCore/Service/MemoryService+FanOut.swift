@@ -21,12 +21,7 @@ extension MemoryService {
                 "filters must include at least one of user_id, agent_id, app_id, run_id (an equality, an `in` list "
                     + "or an OR of them)", code: "missing_entity_id")
         case .everything:
-            guard context.isAdmin else {
-                throw MemoryServiceError(
-                    .forbidden, code: "wildcard_needs_admin",
-                    detail: "\"*\" on a scope id reads every partition of the tenant and needs an API key with the "
-                        + "admin role; name the user_id, agent_id, app_id or run_id instead")
-            }
+            guard context.isAdmin else { throw Self.wildcardNeedsAdmin("reads") }
             keys = try await store.partitions(tenant: context.tenant)
         case .anyOf(let alternatives):
             keys = try await partitions(carryingAnyOf: alternatives, tenant: context.tenant)
@@ -38,6 +33,14 @@ extension MemoryService {
                 code: "too_many_partitions")
         }
         return keys
+    }
+
+    /// The 403 for a tenant-wide `"*"` without the admin role; `verb` says what the request would do.
+    static func wildcardNeedsAdmin(_ verb: String) -> MemoryServiceError {
+        MemoryServiceError(
+            .forbidden, code: "wildcard_needs_admin",
+            detail: "\"*\" as the only scope id \(verb) every partition of the tenant and needs an API key with the "
+                + "admin role; name the user_id, agent_id, app_id or run_id instead")
     }
 
     /// The union, without repeats, of the partitions that may hold memories carrying each set of ids.
@@ -138,12 +141,7 @@ extension MemoryService {
         }
         let keys: [PartitionKey]
         if exact.isEmpty {
-            guard context.isAdmin else {
-                throw MemoryServiceError(
-                    .forbidden, code: "wildcard_needs_admin",
-                    detail: "\"*\" as the only scope erases across every partition of the tenant and needs an API key "
-                        + "with the admin role")
-            }
+            guard context.isAdmin else { throw Self.wildcardNeedsAdmin("erases") }
             keys = try await store.partitions(tenant: context.tenant)
         } else {
             keys = try await partitions(carrying: exact, tenant: context.tenant)

@@ -68,16 +68,9 @@ extension PartitionStore {
         }
         var report = ScopeDirectoryReport()
         for (partition, entries) in byPartition.sorted(by: { $0.key.description < $1.key.description }) {
-            let state: PartitionState
-            do { state = try await read(partition) } catch {
-                report.failed += 1
-                logger.warning("scope directory: partition unreadable, its entries are kept; the next sweep retries",
-                               metadata: ["partition": "\(partition)", "error": "\(error)"])
-                continue
-            }
-            report.partitions += 1
-            var present = Set<PartitionOwner>()
-            for m in state.memories { present.formUnion(ScopeDirectory.scopes(of: m.scopes)) }
+            guard let present = await liveScopes(partition, &report,
+                                                 ifUnreadable: "scope directory: partition unreadable, its entries are kept; the next sweep retries")
+            else { continue }
             for (scope, item) in entries where !present.contains(scope) {
                 do {
                     try await blobs.delete(item.name, condition: .ifMatch(item.etag))
@@ -106,16 +99,9 @@ extension PartitionStore {
     public func rebuildScopeDirectory(tenant: String?) async throws -> ScopeDirectoryReport {
         var report = ScopeDirectoryReport()
         for key in try await partitions(tenant: tenant) {
-            let state: PartitionState
-            do { state = try await read(key) } catch {
-                report.failed += 1
-                logger.error("scope directory repair: partition unreadable, its entries are not rebuilt",
-                             metadata: ["partition": "\(key)", "error": "\(error)"])
-                continue
-            }
-            report.partitions += 1
-            var scopes = Set<PartitionOwner>()
-            for m in state.memories { scopes.formUnion(ScopeDirectory.scopes(of: m.scopes)) }
+            guard let scopes = await liveScopes(key, &report,
+                                                ifUnreadable: "scope directory repair: partition unreadable, its entries are not rebuilt")
+            else { continue }
             for scope in scopes.sorted(by: { ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id) }) {
                 let name = ScopeDirectory.entryName(scope: scope, partition: key)
                 try await storage(key, name) { _ = try await self.blobs.put(name, data: Data(), condition: .none) }
@@ -123,5 +109,21 @@ extension PartitionStore {
             }
         }
         return report
+    }
+
+    /// The indexed scope ids the live memories of `key` carry (counted in `report.partitions`), or nil when the
+    /// partition cannot be read (logged with `message`, counted in `report.failed`).
+    private func liveScopes(_ key: PartitionKey, _ report: inout ScopeDirectoryReport,
+                            ifUnreadable message: Logger.Message) async -> Set<PartitionOwner>? {
+        let state: PartitionState
+        do { state = try await read(key) } catch {
+            report.failed += 1
+            logger.error(message, metadata: ["partition": "\(key)", "error": "\(error)"])
+            return nil
+        }
+        report.partitions += 1
+        var scopes = Set<PartitionOwner>()
+        for m in state.memories { scopes.formUnion(ScopeDirectory.scopes(of: m.scopes)) }
+        return scopes
     }
 }

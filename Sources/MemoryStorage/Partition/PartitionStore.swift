@@ -225,14 +225,16 @@ public final class PartitionStore: Sendable {
         try? await Task.sleep(nanoseconds: UInt64(Int.random(in: 0...cap)) * 1000)
     }
 
-    /// The manifest and its ETag, or nil when the partition does not exist.
-    func loadManifest(_ key: PartitionKey) async throws -> (Manifest, ETag)? {
+    /// The manifest and its ETag, or nil when the partition does not exist. With `cached`, a manifest read at
+    /// the same ETag is reused instead of decoded again (a fan-out reads hundreds of unchanged manifests).
+    func loadManifest(_ key: PartitionKey, cached: CachedPartition? = nil) async throws -> (Manifest, ETag)? {
         let content: BlobContent
         do { content = try await blobs.get(Manifest.blobName(key)) } catch BlobStoreError.notFound {
             return nil
         } catch let e as BlobStoreError {
             throw PartitionStoreError.storage(partition: key.description, underlying: e)
         }
+        if let cached, cached.manifestETag == content.etag, let m = cached.manifest { return (m, content.etag) }
         return (try Manifest.decode(content.data, key: key), content.etag)
     }
 
@@ -305,7 +307,7 @@ public final class PartitionStore: Sendable {
     }
 
     func refresh(_ key: PartitionKey, from cached: CachedPartition?) async throws -> CachedPartition {
-        guard let (m, etag) = try await loadManifest(key) else { return .empty(key) }
+        guard let (m, etag) = try await loadManifest(key, cached: cached) else { return .empty(key) }
         var c: CachedPartition
         // The cached state stays valid while the snapshot is the same (and, without a snapshot, the first
         // segment too: a partition deleted and created again gets new segment names).
