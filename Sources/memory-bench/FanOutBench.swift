@@ -92,7 +92,9 @@ struct FanOutBench: AsyncParsableCommand {
         let cold = try await timed(agentWide[0])
         guard cold.hits == topK else { throw ValidationError("agent-wide search returned \(cold.hits) hits, expected \(topK)") }
         var warm: [Double] = []
+        let cpu0 = Self.processCPUSeconds()
         for r in agentWide { warm.append(try await timed(r).ms) }
+        let cpuPerQuery = (Self.processCPUSeconds() - cpu0) * 1000 / Double(agentWide.count)
         var single: [Double] = []
         for r in singleUser { _ = try await timed(r) }
         for r in singleUser { single.append(try await timed(r).ms) }
@@ -100,7 +102,8 @@ struct FanOutBench: AsyncParsableCommand {
         single.sort()
         func pct(_ t: [Double], _ p: Double) -> String { String(format: "%.3f", t[min(t.count - 1, Int(Double(t.count) * p))]) }
         print("  agent-wide search over \(partitions) partitions: first (cold) \(String(format: "%.1f", cold.ms)) ms; "
-              + "warm p50 \(pct(warm, 0.5)) ms, p99 \(pct(warm, 0.99)) ms")
+              + "warm p50 \(pct(warm, 0.5)) ms, p99 \(pct(warm, 0.99)) ms; CPU (user+sys, all threads) "
+              + String(format: "%.1f", cpuPerQuery) + " ms per warm query")
         print("  single-user search (\(perPartition) memories, same service): warm p50 \(pct(single, 0.5)) ms, p99 \(pct(single, 0.99)) ms")
         // Where a warm agent-wide search spends its time: the directory listing, and the partition reads
         // (manifest + log tail per partition), each measured alone and sequentially.
@@ -118,6 +121,16 @@ struct FanOutBench: AsyncParsableCommand {
         listings.sort()
         reads.sort()
         print("  breakdown (median of 5): directory listing \(pct(listings, 0.5)) ms; \(partitions) warm partition reads, one after another, \(pct(reads, 0.5)) ms")
+    }
+}
+
+extension FanOutBench {
+    /// User + system CPU time this process has used, in seconds: what a query costs whatever else the machine runs.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }
 
