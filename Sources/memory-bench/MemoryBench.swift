@@ -6,11 +6,12 @@ import ArgumentParser
 struct MemoryBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory-bench",
-        abstract: "AgentMemory benchmarks (storage, embed, search, http, faults).",
+        abstract: "AgentMemory benchmarks (storage, embed, search, fanout, http, faults).",
         subcommands: [
             // Each suite lives in its own file: StorageBench.swift, EmbedBench.swift, SearchBench.swift,
-            // HTTPBench.swift, FaultBench.swift.
+            // HTTPBench.swift, FanOutBench.swift, FaultBench.swift.
             HTTPBench.self,
+            FanOutBench.self,
             FaultBench.self,
             EmbedBench.self,
             SearchBench.self,

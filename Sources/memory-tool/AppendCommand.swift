@@ -27,9 +27,23 @@ struct AppendCommand: AsyncParsableCommand {
     @Option(help: "Text bytes per memory (padded).")
     var textBytes: Int = 0
 
+    @Option(help: "An agent id every memory also carries (so the write puts a scope-directory entry).")
+    var agent: String?
+
+    @Option(name: .customLong("pause-after-directory"),
+            help: "Seconds to sleep after a write's scope-directory entries are put, before its append (the process tests kill -9 it there).")
+    var pauseAfterDirectory: Double?
+
     func run() async throws {
         let key = try partition.key()
-        let store = PartitionStore(blobs: try partition.blobs(), logger: toolLogger())
+        var options = PartitionStoreOptions()
+        if let pauseAfterDirectory {
+            options.scopeDirectoryCrashHook = { Thread.sleep(forTimeInterval: pauseAfterDirectory) }
+        }
+        let store = PartitionStore(blobs: try partition.blobs(), options: options, logger: toolLogger())
+        var scopes = MemoryScopes()
+        scopes[key.owner.kind] = key.owner.id
+        if let agent { scopes.agentId = agent }
         let space = EmbeddingSpace(model: "test-hash", dimension: dim)
         for i in 0..<count {
             let memories = (0..<batch).map { j -> StoredMemory in
@@ -41,7 +55,7 @@ struct AppendCommand: AsyncParsableCommand {
                 v = v.map { $0 / norm }
                 let now = Date()
                 return StoredMemory(id: key.owner.newMemoryId(), text: text, hash: "\(writerId)-\(i)-\(j)",
-                                    scopes: MemoryScopes(userId: key.owner.id), metadata: .object(["writer": .string(writerId), "i": .number(Double(i))]),
+                                    scopes: scopes, metadata: .object(["writer": .string(writerId), "i": .number(Double(i))]),
                                     createdAt: now, updatedAt: now, embedding: v)
             }
             let batch = LogBatch(operations: memories.map { .add($0) })

@@ -6,6 +6,6 @@ struct MemoryTool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory-tool",
         abstract: "Inspect AgentMemory storage and drive test writers.",
-        subcommands: [AppendCommand.self, DumpCommand.self, CompactCommand.self, PartitionsCommand.self]
+        subcommands: [AppendCommand.self, DumpCommand.self, CompactCommand.self, PartitionsCommand.self, ScopesCommand.self]
     )
 }

@@ -39,15 +39,15 @@ struct FilterErrorTests {
         }
     }
 
-    @Test("pinnedScopes finds equality on scope ids at top level and through AND only")
+    @Test("scopeTargets pins equalities through AND, never through NOT; OR needs every branch pinned")
     func pinned() throws {
         let f = try MemoryFilter.parse(FilterFixtures.json(#"{"user_id": "alice", "AND": [{"agent_id": {"eq": "travel"}}, {"run_id": "*"}]}"#))
-        #expect(f.pinnedScopes == MemoryScopes(userId: "alice", agentId: "travel"))
+        #expect(f.scopeTargets == .anyOf([MemoryScopes(userId: "alice", agentId: "travel")]))
         let or = try MemoryFilter.parse(FilterFixtures.json(#"{"OR": [{"user_id": "alice"}, {"user_id": "bob"}]}"#))
-        #expect(or.pinnedScopes.isEmpty)
+        #expect(or.scopeTargets == .anyOf([MemoryScopes(userId: "alice"), MemoryScopes(userId: "bob")]))
         let not = try MemoryFilter.parse(FilterFixtures.json(#"{"NOT": {"user_id": "alice"}, "app_id": "shop"}"#))
-        #expect(not.pinnedScopes == MemoryScopes(appId: "shop"))
-        #expect(MemoryFilter.all.pinnedScopes.isEmpty)
+        #expect(not.scopeTargets == .anyOf([MemoryScopes(appId: "shop")]))
+        #expect(MemoryFilter.all.scopeTargets == .unscoped)
     }
 
     @Test("null filter and MemoryFilter.all match everything")

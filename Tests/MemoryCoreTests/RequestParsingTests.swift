@@ -43,13 +43,27 @@ import MemoryStorage
     @Test func listPrefersQueryPagingAndFoldsTopLevelScopes() throws {
         let r = try ListRequest(json: json(#"{"user_id":"alice","page":5,"page_size":2}"#), query: ["page": "2"])
         #expect(r.page == 2 && r.pageSize == 2)
-        #expect(MemoryService.pinnedScopes(r.filters).userId == "alice")
+        #expect(try MemoryFilter.parse(r.filters).scopeTargets == .anyOf([MemoryScopes(userId: "alice")]))
         #expect(throws: MemoryServiceError.self) { _ = try ListRequest(json: json("{}"), query: ["page_size": "100000"]) }
     }
 
-    @Test func pinnedScopesLookInsideTopLevelAnd() {
-        let s = MemoryService.pinnedScopes(json(#"{"AND":[{"agent_id":"bot"},{"user_id":{"eq":"u"}}],"run_id":{"in":["r"]}}"#))
-        #expect(s.userId == "u" && s.agentId == "bot" && s.runId == nil)
+    @Test func scopeTargetsLookInsideAndAndCombineInLists() throws {
+        let f = try MemoryFilter.parse(json(#"{"AND":[{"agent_id":"bot"},{"user_id":{"eq":"u"}}],"run_id":{"in":["r"]}}"#))
+        #expect(f.scopeTargets == .anyOf([MemoryScopes(userId: "u", agentId: "bot", runId: "r")]))
+    }
+
+    @Test func scopeTargetsOfOrsInListsWildcardsAndNegations() throws {
+        func targets(_ s: String) throws -> ScopeTargets { try MemoryFilter.parse(json(s)).scopeTargets }
+        #expect(try targets(#"{"OR":[{"user_id":"a"},{"user_id":"b"}]}"#)
+                == .anyOf([MemoryScopes(userId: "a"), MemoryScopes(userId: "b")]))
+        #expect(try targets(#"{"user_id":{"in":["a","b"]},"agent_id":"x"}"#)
+                == .anyOf([MemoryScopes(userId: "a", agentId: "x"), MemoryScopes(userId: "b", agentId: "x")]))
+        #expect(try targets(#"{"OR":[{"user_id":"a"},{"ticket_id":"T"}]}"#) == .unscoped, "one branch unpinned")
+        #expect(try targets(#"{"NOT":{"user_id":"a"}}"#) == .unscoped)
+        #expect(try targets(#"{"user_id":"*"}"#) == .everything)
+        #expect(try targets(#"{"user_id":"*","run_id":"r"}"#) == .anyOf([MemoryScopes(runId: "r")]))
+        #expect(try targets(#"{"AND":[{"user_id":"a"},{"user_id":"b"}]}"#) == .anyOf([]), "no memory has two users")
+        #expect(try targets(#"{"session_id":"s"}"#) == .anyOf([MemoryScopes(runId: "s")]))
     }
 
     @Test func updateNeedsSomethingToChangeAndDistinguishesClearingExpiry() throws {

@@ -150,6 +150,13 @@ import Testing
         _ = try await s.write(key, space: nil) { _ in .append(LogBatch(operations: ms.map { .purge(id: $0.id, at: Date()) }), ()) }
         let r = try await s.compact(key)
         #expect(r.compacted)
+        // Only the scope-directory entries remain (ids, no memory bytes) until a sweep prunes them.
+        let left = try await b.store.listAll(prefix: "t/\(BlobNameEscaping.escape(key.tenant))/")
+        #expect(left.map(\.name) == [ScopeDirectory.entryName(scope: PartitionOwner(kind: .agent, id: "agent-1"), partition: key)])
+        var options = PartitionStoreOptions()
+        options.scopeDirectoryRefreshInterval = 0
+        #expect(try await PartitionStore(blobs: b.store, options: options, logger: Logger(label: "test"))
+            .pruneScopeDirectory(tenant: key.tenant).entries == 1)
         #expect(try await b.store.listAll(prefix: "t/\(BlobNameEscaping.escape(key.tenant))/").isEmpty)
         #expect(try await s.read(key).memories.isEmpty)
         // The partition can be written again afterwards.

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITE_KEY = "sdk-write-key"
 READ_KEY = "sdk-read-key"
 OTHER_KEY = "sdk-other-tenant-key"
+ADMIN_KEY = "sdk-admin-key"
 
 
 def _binary() -> str:
@@ -68,7 +69,8 @@ def server(blob_storage):
         "FUNCTIONS_CUSTOMHANDLER_PORT": str(port),
         "MEMORY_STORAGE": blob_storage,
         "MEMORY_EMBEDDER": "hash",
-        "MEMORY_API_KEYS": f"sdk:write:{_sha(WRITE_KEY)};sdk:read:{_sha(READ_KEY)};other:write:{_sha(OTHER_KEY)}",
+        "MEMORY_API_KEYS": (f"sdk:write:{_sha(WRITE_KEY)};sdk:read:{_sha(READ_KEY)};other:write:{_sha(OTHER_KEY)};"
+                            f"sdk:admin:{_sha(ADMIN_KEY)}"),
     }
     log = open(os.path.join(storage, "handler.log"), "wb")
     proc = subprocess.Popen([_binary()], env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -95,7 +95,8 @@ public struct MemoryHTTPHandler: Sendable {
                     throw APIError(status: 400, code: "invalid_idempotency_key",
                                    detail: "the Idempotency-Key header must be 1 to 200 characters")
                 }
-                let context = RequestContext(tenant: principal.tenant, requestId: requestId, idempotencyKey: idempotencyKey)
+                let context = RequestContext(tenant: principal.tenant, requestId: requestId, idempotencyKey: idempotencyKey,
+                                             isAdmin: principal.role >= .admin)
                 let handlers = EndpointHandlers(handle: service)
                 let body = try await handlers.run(endpoint, parameters: parameters, request: request,
                                                   principal: principal, context: context)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MemoryCore
 
 /// Every setting a handler reads, parsed and checked once at startup (DESIGN.md §8). A bad value is a
 /// ``ConfigurationError`` naming the setting; the executables print it on one line and exit non-zero.
@@ -32,6 +33,9 @@ public struct RuntimeConfiguration: Sendable {
     /// request head, or stalled in a body, or sat idle between requests this long (a request being answered
     /// never times out).
     public var httpIdleTimeoutSeconds: Int
+    /// `MEMORY_MAX_FANOUT_PARTITIONS` (default 2000): the most partitions one agent-, app- or run-wide (or an
+    /// admin's `user_id: "*"`) read may open; beyond it the request is a 400 `too_many_partitions`.
+    public var maxFanOutPartitions: Int
     /// The whole environment, for factories that read provider settings (endpoints, keys).
     public var environment: [String: String]
 
@@ -82,6 +86,8 @@ public struct RuntimeConfiguration: Sendable {
         compactGraceSeconds = try Self.int(env, "MEMORY_COMPACT_GRACE_SECONDS", default: 600, range: 0...86_400 * 30)
         localCompactInterval = try Self.int(env, "MEMORY_LOCAL_COMPACT_SECONDS", default: startedByHost ? 0 : 300,
                                             range: 0...86_400 * 7)
+        maxFanOutPartitions = try Self.int(env, "MEMORY_MAX_FANOUT_PARTITIONS", default: MemoryServiceOptions().maxFanOutPartitions,
+                                           range: 1...1_000_000)
     }
 
     /// The process environment.

@@ -26,6 +26,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         switch error.kind {
         case .invalidRequest: status = 400
         case .notFound: status = 404
+        case .forbidden: status = 403
         case .conflict: status = 409
         case .upstream: status = error.retryAfter == nil ? 502 : 429
         case .unavailable: status = 503

@@ -77,9 +77,10 @@ public struct AddRequest: Sendable {
         default: throw .invalid("`messages` must be an array of {role, content}", code: "invalid_field")
         }
         guard !messages.isEmpty else { throw .invalid("`messages` must not be empty", code: "missing_messages") }
-        let scopes = try r.scopes()
+        let scopes = try Self.scopes(top: try r.scopes(), filters: try r.object("filters"))
         guard !scopes.isEmpty else {
-            throw .invalid("name at least one of user_id, agent_id, app_id, run_id", code: "missing_entity_id")
+            throw .invalid("name at least one of user_id, agent_id, app_id, run_id (at the top level or in `filters`)",
+                           code: "missing_entity_id")
         }
         let metadata: JSONValue = try r.metadata().map { .object($0) } ?? .null
         self.init(

@@ -50,24 +50,23 @@ extension MemoryService {
         }
     }
 
-    /// `DELETE /v1/memories/?user_id=…&agent_id=…`: erases every memory of the owner partition that carries all
-    /// the given scope ids. Answers `{"message","deleted"}`.
+    /// `DELETE /v1/memories/?user_id=…&agent_id=…`: erases every memory that carries all the given scope ids,
+    /// in every partition that holds one (``eraseCarrying(_:_:)``; `"*"` = any id of that kind). Answers
+    /// `{"message","deleted"}` with the exact count.
     public func deleteAll(scopes: MemoryScopes, _ context: RequestContext) async throws -> JSONValue {
         try await guarded("deleteAll", context) {
-            guard let owner = scopes.owner else {
+            guard !scopes.isEmpty else {
                 throw MemoryServiceError.invalid("name at least one of user_id, agent_id, app_id, run_id",
                                                  code: "missing_entity_id")
             }
-            let key = PartitionKey(tenant: context.tenant, owner: owner)
-            let deleted = try await purgeAll(key, context) { m in
-                OwnerKind.allCases.allSatisfy { kind in scopes[kind] == nil || m.scopes[kind] == scopes[kind] }
-            }
+            let deleted = try await eraseCarrying(scopes, context)
             return MemoryJSON.message("Memories deleted successfully!", ["deleted": .number(Double(deleted))])
         }
     }
 
-    /// `DELETE /v2/entities/{type}/{id}/`: erases the entity's partition; when nothing is left its blobs are
-    /// deleted by an immediate compaction.
+    /// `DELETE /v2/entities/{type}/{id}/`: erases every memory carrying the id: a user's partition; an agent's,
+    /// app's or run's memories in every partition (its own and users'). A partition left empty has its blobs
+    /// deleted by an immediate compaction. Answers `{"message","deleted"}`; 404 for an id never seen.
     public func deleteEntity(type: String, id: String, _ context: RequestContext) async throws -> JSONValue {
         try await guarded("deleteEntity", context) {
             let kindName = type.hasSuffix("s") ? String(type.dropLast()) : type
@@ -75,11 +74,13 @@ extension MemoryService {
                 throw MemoryServiceError.invalid("entity type must be user, agent, app or run, got '\(type.prefix(20))'",
                                                  code: "invalid_entity_type")
             }
-            let key = PartitionKey(tenant: context.tenant, owner: PartitionOwner(kind: kind, id: id))
-            guard try await store.partitions(tenant: context.tenant, idHintHex: key.owner.idHintHex).contains(key) else {
-                throw MemoryServiceError.notFound("\(kind.rawValue) '\(id)' has no memories", code: "entity_not_found")
+            let entity = PartitionOwner(kind: kind, id: id)
+            guard try await entityIsKnown(entity, context) else {
+                throw MemoryServiceError.notFound("\(kind.rawValue) '\(id.prefix(64))' has no memories", code: "entity_not_found")
             }
-            let deleted = try await purgeAll(key, context) { _ in true }
+            var scopes = MemoryScopes()
+            scopes[kind] = id
+            let deleted = try await eraseCarrying(scopes, context)
             return MemoryJSON.message("Entity deleted successfully!", ["deleted": .number(Double(deleted))])
         }
     }

@@ -2,26 +2,24 @@ import Foundation
 import MemoryStorage
 
 extension MemoryService {
-    /// `GET /v1/entities/`: one entry per partition owner that holds live memories, with counts.
+    /// `GET /v1/entities/`: one entry per user, agent, app and run id that live memories carry, wherever they
+    /// live (an agent that only wrote into user partitions is listed too), with its memory count.
     /// Answers `{"count","next","previous","results":[{"id","name","type","owner","created_at","updated_at",
     /// "total_memories","metadata"}],"total_users","total_agents","total_apps","total_runs"}`.
     public func entities(_ context: RequestContext) async throws -> JSONValue {
         try await guarded("entities", context) {
+            var tally = EntityTally()
+            let keys = try await store.partitions(tenant: context.tenant)
+            for partial in try await mapPartitions(keys, { EntityTally($0.memories) }) { tally.merge(partial) }
             var results: [JSONValue] = []
             var totals: [OwnerKind: Int] = [:]
-            let keys = try await store.partitions(tenant: context.tenant)
-                .sorted { ($0.owner.kind.rawValue, $0.owner.id) < ($1.owner.kind.rawValue, $1.owner.id) }
-            for key in keys {
-                let state = try await store.read(key)
-                guard !state.memories.isEmpty else { continue }
-                let created = state.memories.map(\.createdAt).min() ?? context.now
-                let updated = state.memories.map(\.updatedAt).max() ?? context.now
-                totals[key.owner.kind, default: 0] += 1
+            for (entity, entry) in tally.sorted {
+                totals[entity.kind, default: 0] += 1
                 results.append(.object([
-                    "id": .string(key.owner.id), "name": .string(key.owner.id), "type": .string(key.owner.kind.rawValue),
-                    "owner": .string(context.tenant), "created_at": .string(ISODates.format(created)),
-                    "updated_at": .string(ISODates.format(updated)),
-                    "total_memories": .number(Double(state.memories.count)), "metadata": .null,
+                    "id": .string(entity.id), "name": .string(entity.id), "type": .string(entity.kind.rawValue),
+                    "owner": .string(context.tenant), "created_at": .string(ISODates.format(entry.createdAt)),
+                    "updated_at": .string(ISODates.format(entry.updatedAt)),
+                    "total_memories": .number(Double(entry.count)), "metadata": .null,
                 ]))
             }
             return .object([
@@ -63,6 +61,7 @@ extension MemoryService {
                              metadata: ["partition": .string(key.description), "error": .string("\(error)")])
             }
         }
+        await pruneScopeDirectories(of: Set(keys.map(\.tenant)).union(tenant.map { [$0] } ?? []), into: &summary)
         return summary
     }
 

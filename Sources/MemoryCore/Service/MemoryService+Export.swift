@@ -2,10 +2,11 @@ import Foundation
 import MemoryStorage
 
 extension MemoryService {
-    /// `POST /v1/exports/` with `{"schema": {…}, "filters": {…}}`: computes the export at once (all memories of
-    /// the pinned partition matching the filters) and stores it with that partition for `POST /v1/exports/get/`.
-    /// A stored export is erased with its memories: the first compaction after one of them is deleted deletes
-    /// the export (``PartitionStore/putExport(_:id:memoryIds:document:)``). Answers `{"message","id"}`.
+    /// `POST /v1/exports/` with `{"schema": {…}, "filters": {…}}`: computes the export at once (all memories the
+    /// filters reach, across partitions as a search would) and stores it with one of their partitions for
+    /// `POST /v1/exports/get/`. A stored export is erased with its memories: the first compaction of its partition
+    /// after one of them is deleted, wherever it lives, deletes the export
+    /// (``PartitionStore/putExport(_:id:memoryIds:document:)``). Answers `{"message","id"}`.
     public func createExport(_ body: JSONValue, _ context: RequestContext) async throws -> JSONValue {
         try await guarded("createExport", context) {
             guard case .object? = body["schema"] else {
@@ -15,7 +16,11 @@ extension MemoryService {
                 throw MemoryServiceError.invalid("`filters` is required and must name user_id, agent_id, app_id or run_id",
                                                  code: "missing_filters")
             }
-            let (key, memories) = try await exportMemories(filters, context)
+            let (home, memories) = try await exportMemories(filters, context)
+            guard let key = home else {
+                throw MemoryServiceError.notFound("these filters reach no partition of this tenant: nothing to export",
+                                                  code: "nothing_to_export")
+            }
             // The export id carries the partition's owner hint, like a memory id, so `get` finds it from the id.
             let id = key.owner.newMemoryId()
             let document: JSONValue = .object([
@@ -52,13 +57,16 @@ extension MemoryService {
         }
     }
 
-    /// Every memory (expired included) of the pinned partition matching `filters`, oldest first.
-    func exportMemories(_ filters: JSONValue, _ context: RequestContext) async throws -> (PartitionKey, [StoredMemory]) {
-        let key = try partition(forFilters: filters, context)
+    /// Every memory (expired included) matching `filters`, over every partition they reach, oldest first, and
+    /// the partition a stored export of them lives in: the one holding the first of them (or the first
+    /// partition read, when there are none; nil when the filters reach no partition at all).
+    func exportMemories(_ filters: JSONValue, _ context: RequestContext) async throws -> (PartitionKey?, [StoredMemory]) {
         let filter = try MemoryFilter.parse(filters)
-        let state = try await store.read(key)
-        let memories = state.memories.filter(filter.matches)
+        let keys = try await partitions(for: filter, context)
+        let perPartition = try await mapPartitions(keys) { state in state.memories.filter(filter.matches) }
+        let memories = perPartition.joined()
             .sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
-        return (key, memories)
+        let home = zip(keys, perPartition).first { !$0.1.isEmpty }?.0 ?? keys.first
+        return (home, memories)
     }
 }

@@ -24,17 +24,18 @@ extension MemoryService {
         }
     }
 
-    /// `POST /v3/memories/`: the memories matching the filters, newest first (ties by id), one page.
-    /// Answers `{"count","next","previous","results"}`; `next`/`previous` are relative URLs or null.
+    /// `POST /v3/memories/`: the memories matching the filters, newest first (ties by id), one page, over every
+    /// partition the filters reach (``partitions(for:_:)``). Answers `{"count","next","previous","results"}`;
+    /// `next`/`previous` are relative URLs or null.
     public func list(_ request: ListRequest, _ context: RequestContext) async throws -> JSONValue {
         try await guarded("list", context) {
-            let key = try partition(forFilters: request.filters, context)
             let filter = try MemoryFilter.parse(request.filters)
-            let state = try await store.read(key)
+            let keys = try await partitions(for: filter, context)
             let keywords = request.keywords?.lowercased().split(separator: " ").map(String.init) ?? []
-            let matching = state.memories.filter { m in
+            let now = context.now
+            let keep: @Sendable (StoredMemory) -> Bool = { m in
                 guard filter.matches(m) else { return false }
-                if !request.showExpired, let e = m.expirationDate, e <= context.now { return false }
+                if !request.showExpired, let e = m.expirationDate, e <= now { return false }
                 if let s = request.startDate, m.createdAt < s { return false }
                 if let e = request.endDate, m.createdAt >= e.addingTimeInterval(86_400) { return false }
                 if let cats = request.categories, !cats.isEmpty, Set(cats).isDisjoint(with: m.categories) { return false }
@@ -44,7 +45,8 @@ extension MemoryService {
                 }
                 return true
             }
-            .sorted { a, b in
+            let perPartition = try await mapPartitions(keys) { state in state.memories.filter(keep) }
+            let matching = (perPartition.count == 1 ? perPartition[0] : Array(perPartition.joined())).sorted { a, b in
                 a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id.uuidString < b.id.uuidString
             }
             let start = (request.page - 1) * request.pageSize
@@ -59,11 +61,11 @@ extension MemoryService {
         }
     }
 
-    /// `POST /v3/memories/search/`: hybrid search within the partition the filters pin.
-    /// Answers `{"results":[memory + "score" + "score_breakdown"]}`, plus `"memory_block"` when `max_tokens` is set.
+    /// `POST /v3/memories/search/`: hybrid search over every partition the filters reach (``partitions(for:_:)``),
+    /// hits merged by fused score. Answers `{"results":[memory + "score" + "score_breakdown"]}`, plus
+    /// `"memory_block"` when `max_tokens` is set.
     public func search(_ request: SearchRequest, _ context: RequestContext) async throws -> JSONValue {
         try await guarded("search", context) {
-            let key = try partition(forFilters: request.filters, context)
             var clauses: [JSONValue] = [request.filters]
             if let cats = request.categories, !cats.isEmpty {
                 clauses.append(.object(["categories": .object(["in": .array(cats.map { .string($0) })])]))
@@ -73,16 +75,29 @@ extension MemoryService {
             }
             let filter = try MemoryFilter.parse(clauses.count == 1 ? clauses[0] : .object(["AND": .array(clauses)]))
             let mode = SearchMode(rawValue: request.mode) ?? .hybrid
-            async let stateLoad = store.read(key)
-            let vector: [Float]? = mode == .keyword ? nil : try await embedder.embed(request.query, purpose: .query)
-            let state = try await stateLoad
-            let index = await indexCache.index(for: state)
+            let keys = try await partitions(for: filter, context)
+            let vector: [Float]?
+            var loaded: PartitionState? = nil
+            if keys.count == 1 {
+                // One partition: load it while the query is embedded.
+                async let stateLoad = store.read(keys[0])
+                vector = mode == .keyword ? nil : try await embedder.embed(request.query, purpose: .query)
+                loaded = try await stateLoad
+            } else {
+                vector = mode == .keyword ? nil : try await embedder.embed(request.query, purpose: .query)
+            }
             let halfLifeDays = request.recencyHalfLifeDays ?? options.defaultRecencyHalfLifeDays
-            let hits = index.search(SearchQuery(
+            let query = SearchQuery(
                 text: request.query, vector: vector, topK: request.topK, threshold: request.threshold,
                 filter: filter, mode: mode, recencyHalfLife: halfLifeDays.map { $0 * 86_400 },
                 now: request.referenceDate ?? context.now, includeExpired: request.showExpired,
-                explain: request.explain))
+                explain: request.explain)
+            let hits: [SearchHit]
+            if let loaded {
+                hits = await indexCache.index(for: loaded).search(query)
+            } else {
+                hits = try await searchPartitions(keys, query)
+            }
             var results: [JSONValue] = []
             for hit in hits {
                 var item = MemoryJSON.item(hit.memory)

@@ -8,8 +8,14 @@ public struct MemoryServiceOptions: Sendable {
     /// Without a chat model, `infer: true` skips a user message whose embedding is at least this similar to an
     /// existing memory (near-duplicate suppression).
     public var nearDuplicateSimilarity: Float = 0.95
-    /// Partitions whose search index is kept in memory.
-    public var searchIndexCacheCapacity: Int = 256
+    /// Partitions whose search index is kept in memory (an agent-wide search over many partitions keeps all of
+    /// theirs warm while they fit).
+    public var searchIndexCacheCapacity: Int = 2048
+    /// The most partitions one filter-scoped read (search, list, export) may open; beyond it the request is a
+    /// 400 `too_many_partitions` (deletes are not bounded).
+    public var maxFanOutPartitions: Int = 2000
+    /// Partitions a fan-out reads (or erases) at once.
+    public var fanOutConcurrency: Int = 16
     /// Default recency half-life for search, in days; nil = no recency weighting unless a request asks.
     public var defaultRecencyHalfLifeDays: Double? = nil
     /// Purges per append when erasing many memories (delete-all, delete-entity): a purge record is ~30 bytes,

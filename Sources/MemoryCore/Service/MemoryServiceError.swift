@@ -8,6 +8,8 @@ public struct MemoryServiceError: Error, Sendable, Equatable, CustomStringConver
         case invalidRequest
         /// The memory, entity or export does not exist for this tenant (HTTP 404; also for another tenant's ids).
         case notFound
+        /// The caller's role does not allow this request, e.g. a tenant-wide `"*"` without admin (HTTP 403).
+        case forbidden
         /// The request conflicts with the stored state, e.g. an embedding model mismatch (HTTP 409).
         case conflict
         /// An embedding or chat model failed (HTTP 502) or is throttling (HTTP 429 when `retryAfter` is set).

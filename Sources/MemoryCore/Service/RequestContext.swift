@@ -12,11 +12,15 @@ public struct RequestContext: Sendable {
     public var idempotencyKey: String?
     /// The request's clock (injectable for tests).
     public var now: Date
+    /// The caller holds the admin role: may use `"*"` as the only scope (every partition of the tenant).
+    public var isAdmin: Bool
 
-    public init(tenant: String, requestId: String = UUID().uuidString, idempotencyKey: String? = nil, now: Date = Date()) {
+    public init(tenant: String, requestId: String = UUID().uuidString, idempotencyKey: String? = nil, now: Date = Date(),
+                isAdmin: Bool = false) {
         self.tenant = tenant
         self.requestId = requestId
         self.idempotencyKey = idempotencyKey
         self.now = now
+        self.isAdmin = isAdmin
     }
 }

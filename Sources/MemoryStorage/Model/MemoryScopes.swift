@@ -28,11 +28,21 @@ public struct MemoryScopes: Sendable, Hashable, Codable {
 
     /// The value of one scope.
     public subscript(kind: OwnerKind) -> String? {
-        switch kind {
-        case .user: return userId
-        case .agent: return agentId
-        case .app: return appId
-        case .run: return runId
+        get {
+            switch kind {
+            case .user: return userId
+            case .agent: return agentId
+            case .app: return appId
+            case .run: return runId
+            }
+        }
+        set {
+            switch kind {
+            case .user: userId = newValue
+            case .agent: agentId = newValue
+            case .app: appId = newValue
+            case .run: runId = newValue
+            }
         }
     }
 }

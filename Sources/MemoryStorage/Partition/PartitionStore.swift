@@ -79,6 +79,13 @@ public struct PartitionStoreOptions: Sendable {
     /// dropped with a warning). The storage layer never reads these sections: a loaded state hands them back
     /// untouched in ``PartitionState/snapshotBase``.
     public var derivedSections: (@Sendable (PartitionState) -> [SnapshotSection])? = nil
+    /// A process writes a scope-directory entry again before an append when it last wrote it longer ago than
+    /// this; pruning deletes only entries older than twice this (docs/scope-directory.md). Must exceed by far
+    /// the longest time one write takes between its directory update and its append.
+    public var scopeDirectoryRefreshInterval: TimeInterval = 300
+    /// Called after a write put its scope-directory entries, before its append; the process tests use it to
+    /// kill a writer exactly there.
+    public var scopeDirectoryCrashHook: (@Sendable () -> Void)? = nil
 
     public init() {}
 }
@@ -95,6 +102,8 @@ public final class PartitionStore: Sendable {
     public let options: PartitionStoreOptions
     let logger: Logger
     let cache = PartitionCache()
+    /// Scope-directory entries this process wrote recently (see ``ScopeEntryCache``).
+    let scopeEntries = ScopeEntryCache()
 
     public init(blobs: any BlobStore, options: PartitionStoreOptions = PartitionStoreOptions(), logger: Logger) {
         self.blobs = blobs
@@ -110,7 +119,8 @@ public final class PartitionStore: Sendable {
     /// Serialised write: `body` sees the latest state and decides a batch; the batch is appended at the exact log
     /// position that state ended at. If another writer got there first, the tail is re-read and `body` called
     /// again, so `body` must be a pure function of the state. Creates the partition (and its owner-directory
-    /// entry) on first write. `space` is checked against (or recorded in) the manifest.
+    /// entry) on first write, and puts the batch's scope-directory entries before appending it
+    /// (``ScopeDirectory``). `space` is checked against (or recorded in) the manifest.
     public func write<R: Sendable>(
         _ key: PartitionKey, space: EmbeddingSpace?, _ body: (PartitionState) throws -> WriteDecision<R>
     ) async throws -> (result: R, state: PartitionState) {
@@ -150,6 +160,8 @@ public final class PartitionStore: Sendable {
                 throw PartitionStoreError.batchTooLarge(partition: key.description, bytes: frame.count,
                                                         limit: blobs.maxAppendBlockBytes)
             }
+            // The directory first: an entry may then be extra (the append fails or never happens), never missing.
+            try await ensureScopeEntries(for: batch, in: key)
             do {
                 let r = try await blobs.appendBlock(key.prefix + active.name, data: frame, expectedPosition: expected)
                 c.state.apply(batch)
@@ -255,14 +267,16 @@ public final class PartitionStore: Sendable {
         try? await Task.sleep(nanoseconds: UInt64(Int.random(in: 0...cap)) * 1000)
     }
 
-    /// The manifest and its ETag, or nil when the partition does not exist.
-    func loadManifest(_ key: PartitionKey) async throws -> (Manifest, ETag)? {
+    /// The manifest and its ETag, or nil when the partition does not exist. With `cached`, a manifest read at
+    /// the same ETag is reused instead of decoded again (a fan-out reads hundreds of unchanged manifests).
+    func loadManifest(_ key: PartitionKey, cached: CachedPartition? = nil) async throws -> (Manifest, ETag)? {
         let content: BlobContent
         do { content = try await blobs.get(Manifest.blobName(key)) } catch BlobStoreError.notFound {
             return nil
         } catch let e as BlobStoreError {
             throw PartitionStoreError.storage(partition: key.description, underlying: e)
         }
+        if let cached, cached.manifestETag == content.etag, let m = cached.manifest { return (m, content.etag) }
         return (try Manifest.decode(content.data, key: key), content.etag)
     }
 
@@ -343,7 +357,7 @@ public final class PartitionStore: Sendable {
     }
 
     func refresh(_ key: PartitionKey, from cached: CachedPartition?) async throws -> CachedPartition {
-        guard let (m, etag) = try await loadManifest(key) else { return .empty(key) }
+        guard let (m, etag) = try await loadManifest(key, cached: cached) else { return .empty(key) }
         var c: CachedPartition
         // The cached state stays valid while the snapshot is the same (and, without a snapshot, the first
         // segment too: a partition deleted and created again gets new segment names).

@@ -34,29 +34,4 @@ public struct MemoryFilter: Sendable {
         if case .all = root { return true }
         return false
     }
-
-    /// Scope ids the filter pins by equality at top level (through top-level `AND`s), e.g. `user_id=alice`:
-    /// every memory the filter matches carries these ids, so they name the partitions to open.
-    public var pinnedScopes: MemoryScopes {
-        var scopes = MemoryScopes()
-        Self.collectPinned(root, into: &scopes)
-        return scopes
-    }
-
-    private static func collectPinned(_ node: FilterNode, into scopes: inout MemoryScopes) {
-        switch node {
-        case .and(let nodes):
-            for n in nodes { collectPinned(n, into: &scopes) }
-        case .leaf(let leaf):
-            guard case .scope(let kind) = leaf.field, case .value(.equals(.string(let id))) = leaf.test else { return }
-            switch kind {
-            case .user: if scopes.userId == nil { scopes.userId = id }
-            case .agent: if scopes.agentId == nil { scopes.agentId = id }
-            case .app: if scopes.appId == nil { scopes.appId = id }
-            case .run: if scopes.runId == nil { scopes.runId = id }
-            }
-        default:
-            return
-        }
-    }
 }
