@@ -82,7 +82,7 @@ extension MemoryService {
                 text: request.query, vector: vector, topK: request.topK, threshold: request.threshold,
                 filter: filter, mode: mode, recencyHalfLife: halfLifeDays.map { $0 * 86_400 },
                 now: request.referenceDate ?? context.now, includeExpired: request.showExpired,
-                explain: request.explain))
+                explain: request.explain, ranking: options.ranking))
             var results: [JSONValue] = []
             for hit in hits {
                 var item = MemoryJSON.item(hit.memory)
