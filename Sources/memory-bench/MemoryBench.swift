@@ -6,14 +6,15 @@ import ArgumentParser
 struct MemoryBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory-bench",
-        abstract: "AgentMemory benchmarks (storage, embed, search, http).",
+        abstract: "AgentMemory benchmarks (storage, embed, search, http, quality).",
         subcommands: [
             // Each suite lives in its own file: StorageBench.swift, EmbedBench.swift, SearchBench.swift,
-            // HTTPBench.swift.
+            // HTTPBench.swift, QualityBench.swift.
             HTTPBench.self,
             EmbedBench.self,
             SearchBench.self,
             StorageBench.self,
+            QualityBench.self,
         ]
     )
 }
