@@ -99,7 +99,9 @@ extension MemoryService {
                         "sources": .array(e.sources.map { .string($0) }),
                         "score_before_recency": .number(e.scoreBeforeRecency),
                         "recency_factor": .number(e.recencyFactor), "age_seconds": .number(e.ageSeconds),
+                        "neighbour_score": .number(e.neighbourScore),
                     ]
+                    if let newer = e.supersededBy { x["superseded_by"] = .string(newer.uuidString.lowercased()) }
                     if let c = e.cosine { x["cosine"] = .number(c) }
                     if let c = e.approximateCosine { x["approximate_cosine"] = .number(c) }
                     item["explanation"] = .object(x)

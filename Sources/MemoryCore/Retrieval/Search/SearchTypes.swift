@@ -82,13 +82,14 @@ public struct SearchExplanation: Sendable, Equatable {
     public var matchedTerms: [String]
     /// Which sides proposed this memory: "vector", "keyword" or both.
     public var sources: [String]
-    /// Score before the recency factor, and the factor applied (1 when off).
+    /// Score before the recency factor (after conversational context), and the factor applied (1 when off).
     public var scoreBeforeRecency: Double
     public var recencyFactor: Double
     /// Seconds between `updated_at` and the query's `now`.
     public var ageSeconds: Double
-    /// The best fused score among the memory's conversational neighbours (0 when it has none, or context is
-    /// off), and the id of a newer memory that superseded it among the best hits, if any.
+    /// The best fused score among the memory's conversational neighbours, each divided by its distance in
+    /// turns (0 when it has none, or context is off), and the id of a newer memory that superseded it among
+    /// the results, if any.
     public var neighbourScore: Double = 0
     public var supersededBy: UUID? = nil
 }
