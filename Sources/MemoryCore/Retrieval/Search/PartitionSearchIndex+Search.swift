@@ -48,7 +48,7 @@ extension PartitionSearchIndex {
 
         // Candidates: both sides' best, plus (with conversational context) the neighbours of the best fused.
         var candidates = Array(Set(approximate.keys).union(keyword.candidates.keys))
-        let useContext = query.mode == .hybrid && ranking.contextWeight > 0
+        let useContext = effectiveMode == .hybrid && ranking.contextWeight > 0
         if useContext {
             var byFused: [(position: Int, fused: Double)] = candidates.map { ($0, signals($0).fused) }
             byFused.sort { (a: (position: Int, fused: Double), b: (position: Int, fused: Double)) -> Bool in
@@ -110,7 +110,10 @@ extension PartitionSearchIndex {
                     matchedTerms: segment.bm25.matchedTerms(row: row, queryTerms: terms), sources: sources,
                     scoreBeforeRecency: c.contextual, recencyFactor: c.recencyFactor, ageSeconds: c.ageSeconds,
                     neighbourScore: c.neighbourScore,
-                    supersededBy: c.supersededBy.map { locate($0).segment.memories[locate($0).row].id })
+                    supersededBy: c.supersededBy.map { position in
+                        let (newerSegment, newerRow) = locate(position)
+                        return newerSegment.memories[newerRow].id
+                    })
             }
             return SearchHit(memory: segment.memories[row], score: c.score,
                              breakdown: ScoreBreakdown(semantic: c.signals.semantic, bm25: c.signals.bm25,
