@@ -180,6 +180,7 @@ struct QualityBench: AsyncParsableCommand {
             case ("b", let v): ranking.lengthNormalization = try number(v, spec)
             case ("context", let v): ranking.contextWeight = try number(v, spec)
             case ("window", let v): ranking.contextWindow = try number(v, spec)
+            case ("time", let v): ranking.timeWeight = try number(v, spec)
             case ("reach", let v): ranking.contextReach = Int(try number(v, spec))
             case ("supersede", let v): ranking.supersedeSimilarity = try number(v, spec)
             case ("relevance", let v): ranking.supersedeRelevance = try number(v, spec)

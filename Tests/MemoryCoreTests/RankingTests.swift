@@ -134,3 +134,65 @@ struct RankingTests {
         #expect(older?.explanation?.supersededBy == nil)
     }
 }
+
+@Suite("Query time references")
+struct QueryTimeReferenceTests {
+    private func seconds(_ year: Int, _ month: Int, _ day: Int) -> Double {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.date(from: DateComponents(year: year, month: month, day: day, hour: 12))!.timeIntervalSince1970
+    }
+
+    @Test("months (capitalised), month-year pairs and years are read; the verb may is not a month")
+    func parsing() {
+        let june = QueryTimeReference("When did Melanie go camping in June?")
+        #expect(june.months == [6] && june.years.isEmpty && june.yearMonths.isEmpty)
+        #expect(june.matches(unixSeconds: seconds(2023, 6, 30)) && june.matches(unixSeconds: seconds(2021, 6, 1)))
+        #expect(!june.matches(unixSeconds: seconds(2023, 7, 1)))
+        let mayYear = QueryTimeReference("What happened in May 2023 and in 2021?")
+        #expect(mayYear.yearMonths == [202_305] && mayYear.years == [2021] && mayYear.months.isEmpty)
+        #expect(mayYear.matches(unixSeconds: seconds(2023, 5, 8)) && !mayYear.matches(unixSeconds: seconds(2022, 5, 8)))
+        #expect(mayYear.matches(unixSeconds: seconds(2021, 12, 31)))
+        #expect(QueryTimeReference("you may march on").isEmpty)
+        #expect(QueryTimeReference("what theme does the user like?").isEmpty)
+        #expect(!QueryTimeReference("in 2023").matches(unixSeconds: .nan))
+    }
+
+    @Test("civil-from-days agrees with the Gregorian calendar across leap years and before 1970")
+    func civilDates() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        for days in stride(from: -40_000, through: 60_000, by: 37) {
+            let date = Date(timeIntervalSince1970: Double(days) * 86_400)
+            let expected = calendar.dateComponents([.year, .month], from: date)
+            let got = QueryTimeReference.civilYearMonth(days: days)
+            #expect(got.year == expected.year && got.month == expected.month)
+        }
+    }
+
+    @Test("a memory from the month the query names is lifted over an equally relevant one from another month")
+    func timeLift() {
+        var rng = SeededGenerator(seed: 21)
+        let v = RetrievalFixtures.randomVector(16, &rng)
+        let w = RetrievalFixtures.randomVector(16, &rng)
+        let query = RetrievalFixtures.unit(zip(v, w).map { $0 + $1 })     // cosine ≈ 0.7 to the memories
+        var memories = [
+            RetrievalFixtures.memory(0, text: "went camping with the kids", vector: v),
+            RetrievalFixtures.memory(1, text: "went camping with the kids", vector: v),
+        ]
+        memories[0].createdAt = Date(timeIntervalSince1970: seconds(2023, 6, 10))
+        memories[1].createdAt = Date(timeIntervalSince1970: seconds(2023, 7, 10))
+        let index = PartitionSearchIndex(state: RetrievalFixtures.state(memories))
+        var ranking = RetrievalFixtures.fusionOnly
+        ranking.timeWeight = RankingOptions.standard.timeWeight
+        for (month, first) in [("June", "0"), ("July", "1")] {
+            let hits = index.search(SearchQuery(text: "camping in \(month)", vector: query, topK: 2, ranking: ranking))
+            #expect(hits.first?.memory.hash == first)
+            let f = hits.last?.score ?? 1
+            #expect(f < 1)
+            #expect(abs((hits.first?.score ?? 0) - (f + (1 - f) * ranking.timeWeight)) < 1e-9)
+        }
+        let plain = index.search(SearchQuery(text: "camping", vector: query, topK: 2, ranking: ranking))
+        #expect(plain.first?.score == plain.last?.score)
+    }
+}

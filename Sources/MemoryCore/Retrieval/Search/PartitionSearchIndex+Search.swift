@@ -31,6 +31,7 @@ extension PartitionSearchIndex {
             guard let prepared, segment.vectors.hasVector[row] else { return nil }
             return Double(segment.vectors.exactDot(row: row, query: prepared.unit))
         }
+        let period = ranking.timeWeight > 0 && effectiveMode == .hybrid ? QueryTimeReference(query.text) : QueryTimeReference("")
         var signalsByPosition: [Int: Signals] = [:]
         signalsByPosition.reserveCapacity(2 * (approximate.count + keyword.candidates.count))
         func signals(_ position: Int) -> Signals {
@@ -39,8 +40,14 @@ extension PartitionSearchIndex {
             let semantic = min(1, max(0, cosine ?? 0))
             let raw = keyword.raw(position, tail: tail)
             let k = keywordScale > 0 ? min(1, raw / keywordScale) : 0
-            let fused = HybridScoring.fuse(semantic: semantic, keyword: k, mode: effectiveMode,
+            var fused = HybridScoring.fuse(semantic: semantic, keyword: k, mode: effectiveMode,
                                            keywordWeight: ranking.keywordWeight)
+            if !period.isEmpty {
+                let (segment, row) = locate(position)
+                if period.matches(unixSeconds: segment.columns.createdAt[row]) {
+                    fused = HybridScoring.noisyOr(fused, 1, weight: ranking.timeWeight)
+                }
+            }
             let computed = Signals(cosine: cosine, semantic: semantic, bm25Raw: raw, bm25: k, fused: fused)
             signalsByPosition[position] = computed
             return computed

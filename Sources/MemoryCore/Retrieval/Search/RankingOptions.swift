@@ -33,6 +33,9 @@ public struct RankingOptions: Sendable, Equatable {
     /// How many turns before and after a memory count as its neighbours; a neighbour `d` turns away counts
     /// with its score divided by `d`.
     public var contextReach: Int
+    /// δ: a memory whose event time (`created_at`) falls in a month or year the query names ("in May",
+    /// "in 2022") is lifted, `f + (1 − f) · δ`; 0 turns it off.
+    public var timeWeight: Double
     /// Among the best hits, an older memory whose embedding is at least this similar to a newer one's (the
     /// same subject restated later) is treated as superseded: the newer inherits its rank. `nil` turns
     /// supersession off.
@@ -42,7 +45,7 @@ public struct RankingOptions: Sendable, Equatable {
     public var supersedeRelevance: Double
 
     public init(keywordScale: KeywordScale, lengthNormalization: Double, keywordWeight: Double, contextWeight: Double,
-                contextWindow: TimeInterval, contextReach: Int = 1, supersedeSimilarity: Double?,
+                contextWindow: TimeInterval, contextReach: Int = 1, timeWeight: Double = 0, supersedeSimilarity: Double?,
                 supersedeRelevance: Double = 0.6) {
         self.keywordScale = keywordScale
         self.lengthNormalization = lengthNormalization
@@ -50,18 +53,19 @@ public struct RankingOptions: Sendable, Equatable {
         self.contextWeight = contextWeight
         self.contextWindow = contextWindow
         self.contextReach = contextReach
+        self.timeWeight = timeWeight
         self.supersedeSimilarity = supersedeSimilarity
         self.supersedeRelevance = supersedeRelevance
     }
 
     /// The ranking before the quality benchmark: ideal-normalised BM25 with b = 0.75, β = 0.5, no context, no
-    /// supersession.
+    /// time matching, no supersession.
     public static let baseline = RankingOptions(keywordScale: .ideal, lengthNormalization: 0.75, keywordWeight: 0.5, contextWeight: 0,
                                                 contextWindow: 1_800, supersedeSimilarity: nil)
 
     /// The default ranking (values and their measured effect in `docs/retrieval.md`, "Ranking").
     public static let standard = RankingOptions(keywordScale: .bestMatch, lengthNormalization: 0.3, keywordWeight: 0.5, contextWeight: 0.5,
-                                                contextWindow: 1_800, contextReach: 1,
+                                                contextWindow: 1_800, contextReach: 1, timeWeight: 0.35,
                                                 supersedeSimilarity: 0.75, supersedeRelevance: 0.6)
 
     /// How many of the best fused candidates have their conversational neighbours added as candidates, per
