@@ -6,16 +6,17 @@ import ArgumentParser
 struct MemoryBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory-bench",
-        abstract: "AgentMemory benchmarks (storage, embed, search, fanout, http, faults).",
+        abstract: "AgentMemory benchmarks (storage, embed, search, fanout, http, faults, quality).",
         subcommands: [
             // Each suite lives in its own file: StorageBench.swift, EmbedBench.swift, SearchBench.swift,
-            // HTTPBench.swift, FanOutBench.swift, FaultBench.swift.
+            // HTTPBench.swift, FanOutBench.swift, FaultBench.swift, QualityBench.swift.
             HTTPBench.self,
             FanOutBench.self,
             FaultBench.self,
             EmbedBench.self,
             SearchBench.self,
             StorageBench.self,
+            QualityBench.self,
         ]
     )
 }

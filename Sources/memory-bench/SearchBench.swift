@@ -24,8 +24,13 @@ struct SearchBench: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "Results per query.")
     var topK: Int = 10
 
+    @Option(help: "Ranking: standard (the default) or baseline (before the quality benchmark), to compare costs.")
+    var ranking: String = "standard"
+
     func run() throws {
+        guard ranking == "standard" || ranking == "baseline" else { throw ValidationError("--ranking: standard or baseline") }
         print("machine: \(Self.machine())")
+        print("ranking: \(ranking)")
         print("search bench: \(queries) queries per row, top_k=\(topK); clustered unit vectors; filter = 1% of the partition (run_id)")
         print(Self.row(["n", "dim", "mode", "p50 ms", "p99 ms", "MB/query", "GB/s"]))
         for d in dims.split(separator: ",").compactMap({ Int($0) }) {
@@ -105,9 +110,16 @@ struct SearchBench: ParsableCommand {
         }
         measure("vector", bytes: fullBytes) { SearchQuery(text: "", vector: queryVectors[$0], topK: topK, filter: userFilter, mode: .vector) }
         measure("vector+filter1%", bytes: filteredBytes) { SearchQuery(text: "", vector: queryVectors[$0], topK: topK, filter: selective, mode: .vector) }
-        measure("hybrid", bytes: fullBytes) { SearchQuery(text: queryTexts[$0], vector: queryVectors[$0], topK: topK, filter: userFilter) }
-        measure("hybrid+filter1%", bytes: filteredBytes) { SearchQuery(text: queryTexts[$0], vector: queryVectors[$0], topK: topK, filter: selective) }
-        measure("hybrid, derived", bytes: fullBytes, on: derived) { SearchQuery(text: queryTexts[$0], vector: queryVectors[$0], topK: topK, filter: userFilter) }
+        let options: RankingOptions = ranking == "baseline" ? .baseline : .standard
+        measure("hybrid", bytes: fullBytes) {
+            SearchQuery(text: queryTexts[$0], vector: queryVectors[$0], topK: topK, filter: userFilter, ranking: options)
+        }
+        measure("hybrid+filter1%", bytes: filteredBytes) {
+            SearchQuery(text: queryTexts[$0], vector: queryVectors[$0], topK: topK, filter: selective, ranking: options)
+        }
+        measure("hybrid, derived", bytes: fullBytes, on: derived) {
+            SearchQuery(text: queryTexts[$0], vector: queryVectors[$0], topK: topK, filter: userFilter, ranking: options)
+        }
         print(Self.row(["\(n)", "\(d)", "index build", String(format: "%.1f", buildMs)]) + " ms")
         print(Self.row(["\(n)", "\(d)", "derive after +10", String(format: "%.2f", deriveTimes[deriveTimes.count / 2])])
               + " ms (p50 of \(deriveTimes.count) writes of 10 memories; max \(String(format: "%.2f", deriveTimes.last!)) ms)")

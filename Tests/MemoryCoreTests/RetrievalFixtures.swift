@@ -39,6 +39,15 @@ enum RetrievalFixtures {
         }
     }
 
+    /// The standard ranking with conversational context and supersession off: calibrated fusion alone, for
+    /// tests of the fused score.
+    static let fusionOnly: RankingOptions = {
+        var r = RankingOptions.standard
+        r.contextWeight = 0
+        r.supersedeSimilarity = nil
+        return r
+    }()
+
     static let key = PartitionKey(tenant: "t", owner: PartitionOwner(kind: .user, id: "alice"))
     static let epoch = Date(timeIntervalSince1970: 1_790_000_000)
 

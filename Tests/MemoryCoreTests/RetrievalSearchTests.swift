@@ -86,7 +86,8 @@ struct RetrievalSearchTests {
         let index = PartitionSearchIndex(state: RetrievalFixtures.state(memories))
         let vectorOnly = rows(index.search(SearchQuery(text: "INV-4471 invoice", vector: query, topK: 5, mode: .vector)))
         #expect(vectorOnly.count == 5 && !vectorOnly.contains(300))
-        let hybrid = index.search(SearchQuery(text: "INV-4471 invoice", vector: query, topK: 5, mode: .hybrid, explain: true))
+        let hybrid = index.search(SearchQuery(text: "INV-4471 invoice", vector: query, topK: 5, mode: .hybrid, explain: true,
+                                              ranking: RetrievalFixtures.fusionOnly))
         let hit = hybrid.first
         #expect(hit?.memory.hash == "300")
         #expect(hit?.breakdown.semantic == 0)
@@ -107,7 +108,8 @@ struct RetrievalSearchTests {
         let memories = texts.enumerated().map { RetrievalFixtures.memory($0.offset, text: $0.element, vector: RetrievalFixtures.randomVector(16, &rng)) }
         let index = PartitionSearchIndex(state: RetrievalFixtures.state(memories))
         let query = RetrievalFixtures.randomVector(16, &rng)
-        let hits = index.search(SearchQuery(text: "weekly invoices", vector: query, topK: 10, mode: .hybrid))
+        let hits = index.search(SearchQuery(text: "weekly invoices", vector: query, topK: 10, mode: .hybrid,
+                                            ranking: RetrievalFixtures.fusionOnly))
         #expect(!hits.isEmpty)
         for h in hits {
             let s = h.breakdown.semantic, k = h.breakdown.bm25

@@ -91,7 +91,7 @@ extension MemoryService {
                 text: request.query, vector: vector, topK: request.topK, threshold: request.threshold,
                 filter: filter, mode: mode, recencyHalfLife: halfLifeDays.map { $0 * 86_400 },
                 now: request.referenceDate ?? context.now, includeExpired: request.showExpired,
-                explain: request.explain)
+                explain: request.explain, ranking: options.ranking)
             let hits: [SearchHit]
             if let loaded {
                 hits = await indexCache.index(for: loaded).search(query)
@@ -114,7 +114,9 @@ extension MemoryService {
                         "sources": .array(e.sources.map { .string($0) }),
                         "score_before_recency": .number(e.scoreBeforeRecency),
                         "recency_factor": .number(e.recencyFactor), "age_seconds": .number(e.ageSeconds),
+                        "neighbour_score": .number(e.neighbourScore),
                     ]
+                    if let newer = e.supersededBy { x["superseded_by"] = .string(newer.uuidString.lowercased()) }
                     if let c = e.cosine { x["cosine"] = .number(c) }
                     if let c = e.approximateCosine { x["approximate_cosine"] = .number(c) }
                     item["explanation"] = .object(x)

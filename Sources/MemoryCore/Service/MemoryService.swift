@@ -21,6 +21,8 @@ public struct MemoryServiceOptions: Sendable {
     /// Purges per append when erasing many memories (delete-all, delete-entity): a purge record is ~30 bytes,
     /// so an append stays near 1 MB, well inside Azure's 4 MiB block limit.
     public var purgesPerAppend: Int = 30_000
+    /// How search ranks (see `docs/retrieval.md`, "Ranking"); benchmarks compare variants through it.
+    public var ranking: RankingOptions = .standard
 
     public init() {}
 }

@@ -1,12 +1,13 @@
 import Foundation
 
-/// BM25 (k1 = 1.2, b = 0.75) over memory texts, with postings laid out as flat arrays (stored in a snapshot
+/// BM25 (k1 = 1.2, b = 0.75 unless the caller passes another) over memory texts, with postings laid out as flat arrays (stored in a snapshot
 /// by ``BM25SnapshotSection``, byte layout in `docs/retrieval.md`, "BM25 section").
 ///
 /// Documents are addressed by their position (`row`) in the list the index was built from; ``documentIds``
 /// maps rows back to memory ids.
 public struct BM25Index: Sendable, Equatable {
     public static let k1 = 1.2
+    /// The default length normalisation (the classic value; search passes ``RankingOptions/lengthNormalization``).
     public static let b = 0.75
 
     /// Memory id of each row.
@@ -119,21 +120,21 @@ public struct BM25Index: Sendable, Equatable {
     /// the scores one index over the whole corpus would give). `distinctTerms` must be distinct and sorted
     /// (the summation order, so equal inputs give bit-identical scores).
     func scores(distinctTerms: [String], corpus: BM25Corpus, allowed: (Int) -> Bool) -> BM25Scores {
-        scores(distinctTerms: distinctTerms, corpus: corpus, everyRowAllowed: false, allowed: allowed)
+        scores(distinctTerms: distinctTerms, corpus: corpus, everyRowAllowed: false, b: Self.b, allowed: allowed)
     }
 
     /// ``scores(distinctTerms:corpus:allowed:)`` over the rows `selection` holds; an unfiltered selection skips
     /// the per-posting check altogether.
-    func scores(distinctTerms: [String], corpus: BM25Corpus, selection: RowSelection) -> BM25Scores {
+    func scores(distinctTerms: [String], corpus: BM25Corpus, selection: RowSelection, b: Double = BM25Index.b) -> BM25Scores {
         if case .all = selection {
-            return scores(distinctTerms: distinctTerms, corpus: corpus, everyRowAllowed: true, allowed: { _ in true })
+            return scores(distinctTerms: distinctTerms, corpus: corpus, everyRowAllowed: true, b: b, allowed: { _ in true })
         }
-        return scores(distinctTerms: distinctTerms, corpus: corpus, everyRowAllowed: false, allowed: selection.contains)
+        return scores(distinctTerms: distinctTerms, corpus: corpus, everyRowAllowed: false, b: b, allowed: selection.contains)
     }
 
     /// The scoring loop: per posting, `w · tf · (k1 + 1) / (tf + k1 · (1 − b + b · len / avgdl))` added to the
     /// row's score (terms in the order given, so equal inputs give bit-identical sums).
-    private func scores(distinctTerms: [String], corpus: BM25Corpus, everyRowAllowed: Bool,
+    private func scores(distinctTerms: [String], corpus: BM25Corpus, everyRowAllowed: Bool, b: Double,
                         allowed: (Int) -> Bool) -> BM25Scores {
         let n = documentCount
         let avgdl = corpus.averageLength
@@ -154,7 +155,7 @@ public struct BM25Index: Sendable, Equatable {
                                 let row = Int(rows[p])
                                 if !everyRowAllowed && !allowed(row) { continue }
                                 let tf = Double(frequencies[p])
-                                let norm = Self.k1 * (1 - Self.b + Self.b * Double(lengths[row]) / avgdl)
+                                let norm = Self.k1 * (1 - b + b * Double(lengths[row]) / avgdl)
                                 scores[row] += w * tf * (Self.k1 + 1) / (tf + norm)
                             }
                         }

@@ -30,11 +30,14 @@ public struct SearchQuery: Sendable {
     public var includeExpired: Bool
     /// Attach a ``SearchExplanation`` to each hit.
     public var explain: Bool
+    /// How the signals are calibrated and combined (``RankingOptions/standard`` unless a caller measures).
+    public var ranking: RankingOptions
 
     public init(
         text: String, vector: [Float]? = nil, topK: Int = 10, threshold: Double? = nil,
         filter: MemoryFilter = .all, mode: SearchMode = .hybrid, recencyHalfLife: TimeInterval? = nil,
-        now: Date = Date(), includeExpired: Bool = false, explain: Bool = false
+        now: Date = Date(), includeExpired: Bool = false, explain: Bool = false,
+        ranking: RankingOptions = .standard
     ) {
         self.text = text
         self.vector = vector
@@ -46,6 +49,7 @@ public struct SearchQuery: Sendable {
         self.now = now
         self.includeExpired = includeExpired
         self.explain = explain
+        self.ranking = ranking
     }
 }
 
@@ -78,11 +82,16 @@ public struct SearchExplanation: Sendable, Equatable {
     public var matchedTerms: [String]
     /// Which sides proposed this memory: "vector", "keyword" or both.
     public var sources: [String]
-    /// Score before the recency factor, and the factor applied (1 when off).
+    /// Score before the recency factor (after conversational context), and the factor applied (1 when off).
     public var scoreBeforeRecency: Double
     public var recencyFactor: Double
     /// Seconds between `updated_at` and the query's `now`.
     public var ageSeconds: Double
+    /// The best fused score among the memory's conversational neighbours, each divided by its distance in
+    /// turns (0 when it has none, or context is off), and the id of a newer memory that superseded it among
+    /// the results, if any.
+    public var neighbourScore: Double = 0
+    public var supersededBy: UUID? = nil
 }
 
 /// One search result.

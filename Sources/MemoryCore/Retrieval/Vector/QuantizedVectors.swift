@@ -135,6 +135,19 @@ struct QuantizedVectors: Sendable {
         }
     }
 
+    /// Exact dot product of row `row` with row `otherRow` of `other` (0 when the dimensions differ), e.g. the
+    /// similarity of two memories.
+    func exactDot(row: Int, with other: QuantizedVectors, row otherRow: Int) -> Float {
+        guard other.dimension == dimension else { return 0 }
+        return other.floats.withUnsafeBufferPointer { o in
+            guard let ob = o.baseAddress else { return 0 }
+            return floats.withUnsafeBufferPointer { f in
+                guard let fb = f.baseAddress else { return 0 }
+                return Self.floatDot(fb + row * dimension, ob + otherRow * dimension, dimension)
+            }
+        }
+    }
+
     /// Σ u·q over `d` components. Written as a plain loop on purpose: LLVM's loop vectoriser turns this
     /// widening multiply-accumulate into `vpmaddwd` (16-bit pairs multiplied and summed into 32-bit lanes),
     /// which the hand-written `SIMD16` form did not get (measured 1.4× faster at 384-d on AVX2).
