@@ -103,6 +103,22 @@ import MemoryStorage
         #expect(list["count"]?.doubleValue == 0)
     }
 
+    /// Found by schemathesis: an admin's `"*"` over a tenant with no partition crashed the handler (an empty
+    /// fan-out indexed its first partition).
+    @Test func anAdminWildcardOverAnEmptyTenantAnswersNothingInsteadOfCrashing() async throws {
+        let f = try ServiceFixture(); defer { f.cleanUp() }
+        let admin = RequestContext(tenant: "empty-tenant", isAdmin: true)
+        let search = try await f.service.search(try SearchRequest(json: json(#"{"query":"q","filters":{"user_id":"*"}}"#)), admin)
+        #expect(search["results"]?.arrayValue?.isEmpty == true)
+        let list = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"*"}}"#)), admin)
+        #expect(list["count"]?.doubleValue == 0)
+        let export = try await f.service.getExport(json(#"{"filters":{"user_id":"*"}}"#), admin)
+        #expect(export["count"]?.doubleValue == 0)
+        let stored = await serviceError { _ = try await f.service.createExport(json(#"{"schema":{},"filters":{"user_id":"*"}}"#), admin) }
+        #expect(stored?.code == "nothing_to_export")
+        _ = try await f.service.deleteAll(scopes: MemoryScopes(agentId: "*"), admin)
+    }
+
     @Test func compactionSummariesNameNoIds() async throws {
         let f = try ServiceFixture(); defer { f.cleanUp() }
         try await f.add(["x"], user: "very-identifiable-user@example.com")

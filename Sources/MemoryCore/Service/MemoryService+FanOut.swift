@@ -93,6 +93,7 @@ extension MemoryService {
     func forEachPartition<T: Sendable>(
         _ keys: [PartitionKey], _ body: @escaping @Sendable (PartitionKey) async throws -> T
     ) async throws -> [T] {
+        if keys.isEmpty { return [] }  // e.g. an admin's "*" over a tenant with no partition yet
         if keys.count == 1 { return [try await body(keys[0])] }
         let width = max(1, min(options.fanOutConcurrency, keys.count))
         return try await withThrowingTaskGroup(of: (Int, T).self) { group in
