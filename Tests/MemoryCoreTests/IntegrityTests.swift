@@ -48,6 +48,26 @@ import MemoryStorage
         #expect(gone?.code == "export_not_found")
     }
 
+    /// An agent-wide export holds memories of several users' partitions: it survives compactions while they
+    /// live, and goes with the first compaction after any of them is deleted, wherever that one lived.
+    @Test func aFanOutExportIsErasedWhenAMemoryOfAnotherPartitionIsDeleted() async throws {
+        let f = try ServiceFixture(storeOptions: Self.noGrace()); defer { f.cleanUp() }
+        try await f.add(["u1 likes tea"], user: "u1", extra: ["agent_id": .string("support")])
+        let second = try await f.add(["u2 secret SECOND-USER-TEXT"], user: "u2", extra: ["agent_id": .string("support")])
+        let export = try await f.service.createExport(json(#"{"schema":{},"filters":{"agent_id":"support"}}"#), f.context())
+        let exportId = try #require(export["id"]?.stringValue)
+        let get: JSONValue = .object(["memory_export_id": .string(exportId)])
+        #expect(try await f.service.getExport(get, f.context())["count"]?.doubleValue == 2)
+        _ = await f.service.compactAll(tenant: "acme")
+        #expect(try await f.service.getExport(get, f.context())["count"]?.doubleValue == 2, "nothing was deleted: the export stays")
+        _ = try await f.service.delete(try parseMemoryId(second[0]), f.context())
+        _ = await f.service.compactAll(tenant: "acme")
+        _ = await f.service.compactAll(tenant: "acme")
+        let gone = await serviceError { _ = try await f.service.getExport(get, f.context()) }
+        #expect(gone?.code == "export_not_found")
+        #expect(Self.filesContaining("SECOND-USER-TEXT", under: f.root) == [])
+    }
+
     @Test func aReplayedKeyAfterErasureNeverReturnsTheErasedText() async throws {
         let f = try ServiceFixture(storeOptions: Self.noGrace()); defer { f.cleanUp() }
         let body = json(#"{"messages":[{"role":"user","content":"remember the code word PELICAN-99"}],"user_id":"erin","agent_id":"bot","infer":false}"#)

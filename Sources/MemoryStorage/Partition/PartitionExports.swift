@@ -5,8 +5,9 @@ import Foundation
 ///
 /// Layout: `{partition prefix}exports/{export id}.export`. The blob is `magic "AMEX" u32 · version u8 ·
 /// u32 count n · n × 16-byte memory id · document bytes` (little-endian); the document's bytes are the layer
-/// above's. Compaction deletes an export as soon as one memory it holds is no longer live (deleted or purged),
-/// and deleting a partition deletes its exports with every other blob under its prefix.
+/// above's. Compaction deletes an export as soon as one memory it holds is no longer live (deleted or purged) —
+/// in this partition, or, for an export of a fan-out read, in the partition its id's owner hint leads to — and
+/// deleting a partition deletes its exports with every other blob under its prefix.
 extension PartitionStore {
     static let exportMagic: UInt32 = 0x5845_4D41  // "AMEX"
     static let exportVersion: UInt8 = 1
@@ -55,10 +56,16 @@ extension PartitionStore {
             do { content = try await blobs.get(item.name) } catch BlobStoreError.notFound { continue } catch let e as BlobStoreError {
                 throw PartitionStoreError.storage(partition: key.description, underlying: e)
             }
-            let stale: Bool
+            var stale = false
             do {
-                stale = try Self.decodeExport(content.data, key: key, name: item.name).memoryIds
-                    .contains { state.memory($0) == nil }
+                for id in try Self.decodeExport(content.data, key: key, name: item.name).memoryIds
+                where state.memory(id) == nil {
+                    // An export made by a fan-out read also holds other partitions' memories: ask their partition.
+                    guard await isLiveElsewhere(id, tenant: key.tenant, except: key) else {
+                        stale = true
+                        break
+                    }
+                }
             } catch {
                 // An export this reader cannot parse could hold anything: erasure wins over keeping it.
                 logger.warning("unreadable export deleted", metadata: ["partition": "\(key)", "blob": "\(item.name)"])
@@ -74,6 +81,21 @@ extension PartitionStore {
             }
         }
         return deleted
+    }
+
+    /// True when a partition other than `key` (found through the owner hint the memory id carries) holds `id`
+    /// live. When that cannot be read, the export is kept (true) and the next compaction asks again.
+    private func isLiveElsewhere(_ id: UUID, tenant: String, except key: PartitionKey) async -> Bool {
+        do {
+            for other in try await partitions(tenant: tenant, idHintHex: PartitionOwner.idHintHex(of: id)) where other != key {
+                if try await current(other).state.memory(id) != nil { return true }
+            }
+            return false
+        } catch {
+            logger.warning("export kept: the partition of one of its memories could not be read; the next compaction checks again",
+                           metadata: ["partition": "\(key)", "error": "\(error)"])
+            return true
+        }
     }
 
     private static func decodeExport(_ data: Data, key: PartitionKey, name: String) throws -> (memoryIds: [UUID], document: Data) {
@@ -94,3 +116,4 @@ extension PartitionStore {
         }
     }
 }
+
