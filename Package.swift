@@ -35,6 +35,8 @@ let package = Package(
     targets: [
         // The SSE4.2 `crc32` instruction for CRC32C (Swift has no intrinsics); MemoryStorage falls back to tables.
         .target(name: "CRC32CHardware"),
+        // The int8-weight matrix multiply of the MiniLM encoder (AVX2 + FMA intrinsics; Swift has none).
+        .target(name: "MiniLMKernels"),
         // Durable storage: BlobStore protocol and backends, log and snapshot codecs, partitions, compaction.
         .target(
             name: "MemoryStorage",
@@ -49,6 +51,7 @@ let package = Package(
         .target(
             name: "ModelClients",
             dependencies: [
+                "MiniLMKernels",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: vectorKernelSettings
