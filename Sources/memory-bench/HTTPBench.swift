@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelClients
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,6 +12,9 @@ import Glibc
 /// 2. Warm search: `memory-local` (hashing embedder, folder storage) seeded with N memories in one user's
 ///    partition, then sequential `POST /api/v3/memories/search/` over one keep-alive connection.
 ///    Target: < 5 ms median at 10k memories.
+/// 3. Cold search with MiniLM (`--cold-search-memories`, skipped with 0 or without the weights): a folder seeded
+///    once with that many MiniLM memories; then each run execs `memory-local` on it and times exec → the answer
+///    to the first `POST /api/v3/memories/search/` (sent as soon as the port accepts). Target: ≤ 70 ms at 1k.
 struct HTTPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "http", abstract: "Handler cold start and warm HTTP search latency.")
@@ -19,6 +23,8 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Timed searches.") var queries = 500
     @Option(help: "Cold starts per executable.") var starts = 7
     @Option(help: "Directory holding the handler executables (default: next to memory-bench).") var binDir: String?
+    @Option(help: "Memories for the MiniLM cold-search measurement (0 skips it).") var coldSearchMemories = 1000
+    @Option(help: "MiniLM model folder (default: $MEMORY_MINILM_PATH or ./models/all-MiniLM-L6-v2).") var modelPath: String?
 
     func run() async throws {
         let bin = URL(fileURLWithPath: binDir ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
@@ -46,6 +52,8 @@ struct HTTPBench: AsyncParsableCommand {
             }
             print(BenchMachine.summary(exe.padding(toLength: 16, withPad: " ", startingAt: 0), samples))
         }
+
+        try coldSearch(bin: bin)
 
         print("\n== warm search over HTTP: \(memories) memories in one partition, hashing embedder, \(queries) queries")
         let storage = try BenchMachine.tempDir()
@@ -97,6 +105,62 @@ struct HTTPBench: AsyncParsableCommand {
         }
         print(BenchMachine.summary("search (top 10)", samples))
     }
+
+    /// Section 3: exec → first search answer on an existing MiniLM partition.
+    private func coldSearch(bin: URL) throws {
+        guard coldSearchMemories > 0 else { return }
+        let model = modelPath.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? MiniLMEmbedder.modelDirectory()
+        guard FileManager.default.fileExists(atPath: model.appendingPathComponent("model.safetensors").path) else {
+            print("\n== cold search with MiniLM: skipped, no weights in \(model.path) (scripts/fetch-minilm.sh)")
+            return
+        }
+        let environment = ["MEMORY_EMBEDDER": "minilm", "MEMORY_MINILM_PATH": model.path]
+        let storage = try BenchMachine.tempDir()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let exe = bin.appendingPathComponent("memory-local")
+        let seedPort = try RawHTTP.freePort()
+        let seeder = try BenchMachine.spawn(exe, port: seedPort, storage: storage, environment: environment)
+        var client: RawHTTP?
+        for _ in 0..<5000 where client == nil {
+            if let c = try? RawHTTP(port: seedPort), (try? c.request("GET", "/", body: nil)) != nil { client = c } else { usleep(2000) }
+        }
+        guard let http = client else { seeder.terminate(); throw ValidationError("memory-local (MiniLM) did not start") }
+        let corpus = EmbedBenchCorpus.sentences(count: 256)
+        var added = 0
+        while added < coldSearchMemories {
+            let n = min(100, coldSearchMemories - added)
+            let messages = (0..<n).map { i in #"{"role":"user","content":"\#(corpus[(added + i) % corpus.count]) (\#(added + i))"}"# }
+            let body = #"{"messages":[\#(messages.joined(separator: ","))],"user_id":"bench-user","infer":false}"#
+            let (status, text) = try http.request("POST", "/api/v3/memories/add/", body: body)
+            guard status == 200 else { seeder.terminate(); throw ValidationError("seeding failed: \(status) \(text.prefix(300))") }
+            added += n
+        }
+        seeder.terminate(); seeder.waitUntilExit()
+
+        print("\n== cold search with MiniLM: exec memory-local -> first search answer, \(added) memories (\(starts) runs)")
+        let search = #"{"query":"what does the user prefer in the editor?","filters":{"user_id":"bench-user"},"top_k":10}"#
+        var samples: [Double] = []
+        for _ in 0..<starts {
+            let port = try RawHTTP.freePort()
+            let started = DispatchTime.now().uptimeNanoseconds
+            let p = try BenchMachine.spawn(exe, port: port, storage: storage, environment: environment)
+            var answer: (Int, String)?
+            while answer == nil && p.isRunning {
+                if let c = try? RawHTTP(port: port), let a = try? c.request("POST", "/api/v3/memories/search/", body: search) {
+                    answer = a
+                } else {
+                    usleep(500)
+                }
+            }
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+            p.terminate(); p.waitUntilExit()
+            guard let answer, answer.0 == 200, answer.1.contains("\"id\"") else {
+                throw ValidationError("the first search did not find memories: \(answer.map { "\($0.0) \($0.1.prefix(300))" } ?? "process exited")")
+            }
+            samples.append(ms)
+        }
+        print(BenchMachine.summary("first search    ", samples))
+    }
 }
 
 /// Machine description, process spawning and percentile summaries for the HTTP benchmark.
@@ -114,13 +178,15 @@ enum BenchMachine {
         return url
     }
 
-    static func spawn(_ exe: URL, port: Int, storage: URL) throws -> Process {
+    /// `environment` adds to (and overrides) the settings below, e.g. `MEMORY_EMBEDDER=minilm`.
+    static func spawn(_ exe: URL, port: Int, storage: URL, environment: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = exe
         p.environment = ["PATH": "/usr/bin:/bin", "FUNCTIONS_CUSTOMHANDLER_PORT": String(port), "MEMORY_STORAGE": storage.path,
                          "MEMORY_EMBEDDER": "hash", "MEMORY_LOG_LEVEL": "warning", "MEMORY_LOCAL_COMPACT_SECONDS": "0",
                          // Passed through so `MEMORY_HUGE_PAGES=0 memory-bench http` measures starts without the re-exec.
                          "MEMORY_HUGE_PAGES": ProcessInfo.processInfo.environment["MEMORY_HUGE_PAGES"] ?? ""]
+            .merging(environment) { _, new in new }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
