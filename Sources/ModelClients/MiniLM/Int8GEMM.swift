@@ -22,28 +22,43 @@ enum Int8GEMM {
         let scale: [Float]
     }
 
-    /// Quantises and packs `weight[out × in]` (PyTorch layout).
-    static func quantize(weight: [Float], outFeatures n: Int, inFeatures k: Int) -> Weights {
+    /// Quantises and packs `weight[out × in]` (PyTorch layout), output features split over the cores (this is
+    /// most of the model's load time).
+    static func quantize(weight: [Float], outFeatures n: Int, inFeatures k: Int,
+                         threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Weights {
         let panels = (n + panelWidth - 1) / panelWidth
         var packed = [Int8](repeating: 0, count: panels * k * panelWidth)
         var scale = [Float](repeating: 0, count: n)
         weight.withUnsafeBufferPointer { w in
             packed.withUnsafeMutableBufferPointer { out in
-                for j in 0..<n {
-                    let row = w.baseAddress! + j * k
-                    var largest: Float = 0
-                    for i in 0..<k { largest = max(largest, abs(row[i])) }
-                    let s = largest > 0 ? largest / 127 : 1
-                    scale[j] = s
-                    let inverse = 1 / s
-                    let panel = j / panelWidth, lane = j % panelWidth
-                    let base = out.baseAddress! + panel * k * panelWidth + lane
-                    // Ties to even: one `vroundps`, where `.rounded()` (ties away) is a libm call per weight,
-                    // which made loading 2-3x slower.
-                    for i in 0..<k {
-                        let q = max(-127, min(127, (row[i] * inverse).rounded(.toNearestOrEven)))
-                        base[i * panelWidth] = Int8(truncatingIfNeeded: Int32(q))
+                scale.withUnsafeMutableBufferPointer { scales in
+                    // Pointers cross into the concurrent closure as integers: each part writes only the panels
+                    // and scales of its own output features.
+                    let weightBits = Int(bitPattern: w.baseAddress), outBits = Int(bitPattern: out.baseAddress)
+                    let scaleBits = Int(bitPattern: scales.baseAddress)
+                    let parts = max(1, min(threads, panels))
+                    let quantizePart: @Sendable (Int) -> Void = { p in
+                        let w = UnsafePointer<Float>(bitPattern: weightBits)!
+                        let out = UnsafeMutablePointer<Int8>(bitPattern: outBits)!
+                        let scales = UnsafeMutablePointer<Float>(bitPattern: scaleBits)!
+                        let features = (panels * p / parts * panelWidth)..<min(n, panels * (p + 1) / parts * panelWidth)
+                        for j in features {
+                            let row = w + j * k
+                            var largest: Float = 0
+                            for i in 0..<k { largest = max(largest, abs(row[i])) }
+                            let s = largest > 0 ? largest / 127 : 1
+                            scales[j] = s
+                            let inverse = 1 / s
+                            let base = out + (j / panelWidth) * k * panelWidth + j % panelWidth
+                            // Ties to even: one `vroundps`, where `.rounded()` (ties away) is a libm call per
+                            // weight, which made loading 2-3x slower.
+                            for i in 0..<k {
+                                let q = max(-127, min(127, (row[i] * inverse).rounded(.toNearestOrEven)))
+                                base[i * panelWidth] = Int8(truncatingIfNeeded: Int32(q))
+                            }
+                        }
                     }
+                    if parts == 1 { quantizePart(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: quantizePart) }
                 }
             }
         }
