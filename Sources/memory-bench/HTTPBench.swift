@@ -9,7 +9,8 @@ import Glibc
 ///
 /// 1. Cold start: time from `exec` of each handler to its first answer to `GET /` (polled every 1 ms).
 ///    Target: < 100 ms.
-/// 2. Warm search: `memory-local` (hashing embedder, folder storage) seeded with N memories in one user's
+/// 2. Warm search: `memory-local` (hashing embedder, or MiniLM with `--warm-embedder minilm`; folder storage)
+///    seeded with N memories in one user's
 ///    partition, then sequential `POST /api/v3/memories/search/` over one keep-alive connection.
 ///    Target: < 5 ms median at 10k memories.
 /// 3. Cold search with MiniLM (`--cold-search-memories`, skipped with 0 or without the weights): a folder seeded
@@ -30,6 +31,7 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Client counts for the MiniLM add-throughput measurement, comma-separated (empty skips it).")
     var addClients = "1,4"
     @Option(help: "Seconds per add-throughput run.") var addSeconds = 5.0
+    @Option(help: "Embedder of the warm-search measurement: hash or minilm.") var warmEmbedder = "hash"
     @Option(help: "MiniLM model folder (default: $MEMORY_MINILM_PATH or ./models/all-MiniLM-L6-v2).") var modelPath: String?
 
     func run() async throws {
@@ -62,11 +64,19 @@ struct HTTPBench: AsyncParsableCommand {
         try coldSearch(bin: bin)
         try concurrentAdds(bin: bin)
 
-        print("\n== warm search over HTTP: \(memories) memories in one partition, hashing embedder, \(queries) queries")
+        var warmEnvironment: [String: String] = [:]
+        if warmEmbedder == "minilm" {
+            guard let model = miniLMFolder(for: "warm search with MiniLM") else { return }
+            warmEnvironment = ["MEMORY_EMBEDDER": "minilm", "MEMORY_MINILM_PATH": model.path]
+        } else if warmEmbedder != "hash" {
+            throw ValidationError("--warm-embedder is hash or minilm, not \(warmEmbedder)")
+        }
+        print("\n== warm search over HTTP: \(memories) memories in one partition, \(warmEmbedder) embedder, \(queries) queries")
         let storage = try BenchMachine.tempDir()
         defer { try? FileManager.default.removeItem(at: storage) }
         let port = try RawHTTP.freePort()
-        let server = try BenchMachine.spawn(bin.appendingPathComponent("memory-local"), port: port, storage: storage)
+        let server = try BenchMachine.spawn(bin.appendingPathComponent("memory-local"), port: port, storage: storage,
+                                            environment: warmEnvironment)
         defer { server.terminate(); server.waitUntilExit() }
         var client: RawHTTP?
         for _ in 0..<5000 where client == nil {
