@@ -51,6 +51,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The int8-weight matrix multiply of the MiniLM encoder (AVX2 + FMA intrinsics; Swift has none).
+        .target(name: "MiniLMKernels"),
         // Durable storage: BlobStore protocol and backends, log and snapshot codecs, partitions, compaction.
         .target(
             name: "MemoryStorage",
@@ -67,6 +69,7 @@ let package = Package(
             name: "ModelClients",
             dependencies: [
                 "OutgoingHTTP",
+                "MiniLMKernels",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: vectorKernelSettings

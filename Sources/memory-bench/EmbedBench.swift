@@ -3,7 +3,7 @@ import Foundation
 import ModelClients
 
 /// `memory-bench embed`: throughput and latency of the in-process all-MiniLM-L6-v2 embedder on typical
-/// ~12-word memories, at batch 1 and batch 32, for each matrix-multiply backend. Needs the weights
+/// ~12-word memories, at batch 1 and batch 32, for each matrix-multiply backend (int8 and float weights). Needs the weights
 /// (`scripts/fetch-minilm.sh`). Reference on the dev machine: PyTorch 10.2 ms per query, 418 sentences/s at
 /// batch 32.
 struct EmbedBench: AsyncParsableCommand {
@@ -14,7 +14,7 @@ struct EmbedBench: AsyncParsableCommand {
     @Option(help: "Model folder (default: $MEMORY_MINILM_PATH or ./models/all-MiniLM-L6-v2).")
     var modelPath: String?
 
-    @Option(help: "Backend: automatic, openBLAS, swiftSIMD, or all (each that loads).")
+    @Option(help: "Backend: automatic, int8, float, openBLAS, swiftSIMD, or all (int8, openBLAS, swiftSIMD back to back, each that loads).")
     var backend: String = "all"
 
     @Option(help: "Cores to use (default: all). With 1, the process CPU time approximates the wall time of an idle machine.")
@@ -31,11 +31,12 @@ struct EmbedBench: AsyncParsableCommand {
             ?? MiniLMEmbedder.modelDirectory()
         let backends: [MiniLMMatrixBackend]
         if backend == "all" {
-            backends = [.openBLAS, .swiftSIMD]
+            backends = [.int8, .openBLAS, .swiftSIMD]
         } else if let one = MiniLMMatrixBackend(rawValue: backend) {
             backends = [one]
         } else {
-            throw ValidationError("unknown backend \(backend); use automatic, openBLAS, swiftSIMD or all")
+            throw ValidationError("unknown backend \(backend); use all or one of "
+                + MiniLMMatrixBackend.allCases.map(\.rawValue).joined(separator: ", "))
         }
         print(EmbedBenchMachine.describe())
         print(EmbedBenchMachine.load())

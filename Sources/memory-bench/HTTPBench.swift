@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelClients
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,9 +9,16 @@ import Glibc
 ///
 /// 1. Cold start: time from `exec` of each handler to its first answer to `GET /` (polled every 1 ms).
 ///    Target: < 100 ms.
-/// 2. Warm search: `memory-local` (hashing embedder, folder storage) seeded with N memories in one user's
+/// 2. Warm search: `memory-local` (hashing embedder, or MiniLM with `--warm-embedder minilm`; folder storage)
+///    seeded with N memories in one user's
 ///    partition, then sequential `POST /api/v3/memories/search/` over one keep-alive connection.
 ///    Target: < 5 ms median at 10k memories.
+/// 3. Cold search with MiniLM (`--cold-search-memories`, skipped with 0 or without the weights): a folder seeded
+///    once with that many MiniLM memories; then each run execs `memory-local` on it and times exec → the answer
+///    to the first `POST /api/v3/memories/search/` (sent as soon as the port accepts). Target: ≤ 70 ms at 1k.
+/// 4. Durable adds with MiniLM (`--add-clients`, e.g. `1,4`; skipped when empty or without the weights): each
+///    client on its own connection and thread sends one-message `infer=false` adds for one user for
+///    `--add-seconds`; prints adds/s and latency per client count. Target: ≥ 400 adds/s with 4 clients.
 struct HTTPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "http", abstract: "Handler cold start and warm HTTP search latency.")
@@ -19,6 +27,12 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Timed searches.") var queries = 500
     @Option(help: "Cold starts per executable.") var starts = 7
     @Option(help: "Directory holding the handler executables (default: next to memory-bench).") var binDir: String?
+    @Option(help: "Memories for the MiniLM cold-search measurement (0 skips it).") var coldSearchMemories = 1000
+    @Option(help: "Client counts for the MiniLM add-throughput measurement, comma-separated (empty skips it).")
+    var addClients = "1,4"
+    @Option(help: "Seconds per add-throughput run.") var addSeconds = 5.0
+    @Option(help: "Embedder of the warm-search measurement: hash or minilm.") var warmEmbedder = "hash"
+    @Option(help: "MiniLM model folder (default: $MEMORY_MINILM_PATH or ./models/all-MiniLM-L6-v2).") var modelPath: String?
 
     func run() async throws {
         let bin = URL(fileURLWithPath: binDir ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
@@ -47,11 +61,22 @@ struct HTTPBench: AsyncParsableCommand {
             print(BenchMachine.summary(exe.padding(toLength: 16, withPad: " ", startingAt: 0), samples))
         }
 
-        print("\n== warm search over HTTP: \(memories) memories in one partition, hashing embedder, \(queries) queries")
+        try coldSearch(bin: bin)
+        try concurrentAdds(bin: bin)
+
+        var warmEnvironment: [String: String] = [:]
+        if warmEmbedder == "minilm" {
+            guard let model = miniLMFolder(for: "warm search with MiniLM") else { return }
+            warmEnvironment = ["MEMORY_EMBEDDER": "minilm", "MEMORY_MINILM_PATH": model.path]
+        } else if warmEmbedder != "hash" {
+            throw ValidationError("--warm-embedder is hash or minilm, not \(warmEmbedder)")
+        }
+        print("\n== warm search over HTTP: \(memories) memories in one partition, \(warmEmbedder) embedder, \(queries) queries")
         let storage = try BenchMachine.tempDir()
         defer { try? FileManager.default.removeItem(at: storage) }
         let port = try RawHTTP.freePort()
-        let server = try BenchMachine.spawn(bin.appendingPathComponent("memory-local"), port: port, storage: storage)
+        let server = try BenchMachine.spawn(bin.appendingPathComponent("memory-local"), port: port, storage: storage,
+                                            environment: warmEnvironment)
         defer { server.terminate(); server.waitUntilExit() }
         var client: RawHTTP?
         for _ in 0..<5000 where client == nil {
@@ -97,6 +122,132 @@ struct HTTPBench: AsyncParsableCommand {
         }
         print(BenchMachine.summary("search (top 10)", samples))
     }
+
+    /// Section 3: exec → first search answer on an existing MiniLM partition.
+    private func coldSearch(bin: URL) throws {
+        guard coldSearchMemories > 0 else { return }
+        guard let model = miniLMFolder(for: "cold search with MiniLM") else { return }
+        let environment = ["MEMORY_EMBEDDER": "minilm", "MEMORY_MINILM_PATH": model.path]
+        let storage = try BenchMachine.tempDir()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let exe = bin.appendingPathComponent("memory-local")
+        let seedPort = try RawHTTP.freePort()
+        let seeder = try BenchMachine.spawn(exe, port: seedPort, storage: storage, environment: environment)
+        var client: RawHTTP?
+        for _ in 0..<5000 where client == nil {
+            if let c = try? RawHTTP(port: seedPort), (try? c.request("GET", "/", body: nil)) != nil { client = c } else { usleep(2000) }
+        }
+        guard let http = client else { seeder.terminate(); throw ValidationError("memory-local (MiniLM) did not start") }
+        let corpus = EmbedBenchCorpus.sentences(count: 256)
+        var added = 0
+        while added < coldSearchMemories {
+            let n = min(100, coldSearchMemories - added)
+            let messages = (0..<n).map { i in #"{"role":"user","content":"\#(corpus[(added + i) % corpus.count]) (\#(added + i))"}"# }
+            let body = #"{"messages":[\#(messages.joined(separator: ","))],"user_id":"bench-user","infer":false}"#
+            let (status, text) = try http.request("POST", "/api/v3/memories/add/", body: body)
+            guard status == 200 else { seeder.terminate(); throw ValidationError("seeding failed: \(status) \(text.prefix(300))") }
+            added += n
+        }
+        seeder.terminate(); seeder.waitUntilExit()
+
+        print("\n== cold search with MiniLM: exec memory-local -> first search answer, \(added) memories (\(starts) runs)")
+        let search = #"{"query":"what does the user prefer in the editor?","filters":{"user_id":"bench-user"},"top_k":10}"#
+        var samples: [Double] = []
+        for _ in 0..<starts {
+            let port = try RawHTTP.freePort()
+            let started = DispatchTime.now().uptimeNanoseconds
+            let p = try BenchMachine.spawn(exe, port: port, storage: storage, environment: environment)
+            var answer: (Int, String)?
+            while answer == nil && p.isRunning {
+                if let c = try? RawHTTP(port: port), let a = try? c.request("POST", "/api/v3/memories/search/", body: search) {
+                    answer = a
+                } else {
+                    usleep(500)
+                }
+            }
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+            p.terminate(); p.waitUntilExit()
+            guard let answer, answer.0 == 200, answer.1.contains("\"id\"") else {
+                throw ValidationError("the first search did not find memories: \(answer.map { "\($0.0) \($0.1.prefix(300))" } ?? "process exited")")
+            }
+            samples.append(ms)
+        }
+        print(BenchMachine.summary("first search    ", samples))
+    }
+
+    /// The MiniLM model folder, or nil (with a note) when the weights are missing.
+    private func miniLMFolder(for section: String) -> URL? {
+        let model = modelPath.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? MiniLMEmbedder.modelDirectory()
+        guard FileManager.default.fileExists(atPath: model.appendingPathComponent("model.safetensors").path) else {
+            print("\n== \(section): skipped, no weights in \(model.path) (scripts/fetch-minilm.sh)")
+            return nil
+        }
+        return model
+    }
+
+    /// Section 4: adds per second with 1…N concurrent clients (MiniLM, durable folder storage).
+    private func concurrentAdds(bin: URL) throws {
+        let counts = addClients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, let model = miniLMFolder(for: "adds with MiniLM") else { return }
+        let storage = try BenchMachine.tempDir()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let port = try RawHTTP.freePort()
+        let server = try BenchMachine.spawn(bin.appendingPathComponent("memory-local"), port: port, storage: storage,
+                                            environment: ["MEMORY_EMBEDDER": "minilm", "MEMORY_MINILM_PATH": model.path])
+        defer { server.terminate(); server.waitUntilExit() }
+        var ready = false
+        for _ in 0..<5000 where !ready {
+            if let c = try? RawHTTP(port: port), (try? c.request("GET", "/", body: nil)) != nil { ready = true } else { usleep(2000) }
+        }
+        guard ready else { throw ValidationError("memory-local (MiniLM) did not start") }
+        let corpus = EmbedBenchCorpus.sentences(count: 256)
+        print("\n== durable adds with MiniLM over HTTP: one-message adds, one user, \(addSeconds) s per run")
+        for clients in counts where clients > 0 {
+            let results = AddResults()
+            let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(addSeconds * 1e9)
+            let group = DispatchGroup()
+            let started = DispatchTime.now().uptimeNanoseconds
+            for client in 0..<clients {
+                group.enter()
+                let thread = Thread {
+                    defer { group.leave() }
+                    guard let http = try? RawHTTP(port: port) else { results.fail("connect"); return }
+                    var i = 0
+                    while DispatchTime.now().uptimeNanoseconds < deadline {
+                        let text = "\(corpus[(client * 97 + i) % corpus.count]) (client \(client), add \(i))"
+                        let body = #"{"messages":[{"role":"user","content":"\#(text)"}],"user_id":"bench-adds","infer":false}"#
+                        let t = DispatchTime.now().uptimeNanoseconds
+                        let response = try? http.request("POST", "/api/v3/memories/add/", body: body)
+                        guard let response, response.0 == 200 else {
+                            results.fail("an add answered \(response.map { "\($0.0) \($0.1.prefix(200))" } ?? "nothing")")
+                            return
+                        }
+                        results.record(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+                        i += 1
+                    }
+                }
+                thread.start()
+            }
+            group.wait()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            let (latencies, failure) = results.snapshot()
+            if let failure { throw ValidationError("adds with \(clients) clients: \(failure)") }
+            print(String(format: "%d client(s): %.0f adds/s (%d in %.1f s)", clients, Double(latencies.count) / seconds,
+                         latencies.count, seconds))
+            print(BenchMachine.summary("  add latency   ", latencies))
+        }
+    }
+}
+
+/// Latencies collected by the add clients' threads. `@unchecked Sendable`: all state is guarded by `lock`.
+final class AddResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var latencies: [Double] = []
+    private var failure: String?
+
+    func record(_ milliseconds: Double) { lock.withLock { latencies.append(milliseconds) } }
+    func fail(_ reason: String) { lock.withLock { failure = failure ?? reason } }
+    func snapshot() -> ([Double], String?) { lock.withLock { (latencies, failure) } }
 }
 
 /// Machine description, process spawning and percentile summaries for the HTTP benchmark.
@@ -114,8 +265,8 @@ enum BenchMachine {
         return url
     }
 
-    static func spawn(_ exe: URL, port: Int, storage: URL) throws -> Process {
-        try spawn(exe, port: port, environment: ["MEMORY_STORAGE": storage.path])
+    static func spawn(_ exe: URL, port: Int, storage: URL, environment: [String: String] = [:]) throws -> Process {
+        try spawn(exe, port: port, environment: ["MEMORY_STORAGE": storage.path].merging(environment) { _, new in new })
     }
 
     /// Starts a handler with the benchmark's settings plus `environment` (which wins), output discarded.
@@ -125,7 +276,9 @@ enum BenchMachine {
         p.environment = ["PATH": "/usr/bin:/bin", "FUNCTIONS_CUSTOMHANDLER_PORT": String(port),
                          "MEMORY_EMBEDDER": "hash", "MEMORY_LOG_LEVEL": "warning", "MEMORY_LOCAL_COMPACT_SECONDS": "0",
                          // Passed through so `MEMORY_HUGE_PAGES=0 memory-bench http` measures starts without the re-exec.
-                         "MEMORY_HUGE_PAGES": ProcessInfo.processInfo.environment["MEMORY_HUGE_PAGES"] ?? ""]
+                         "MEMORY_HUGE_PAGES": ProcessInfo.processInfo.environment["MEMORY_HUGE_PAGES"] ?? "",
+                         // Passed through so `MEMORY_MINILM_BACKEND=float memory-bench http` compares the float model.
+                         "MEMORY_MINILM_BACKEND": ProcessInfo.processInfo.environment["MEMORY_MINILM_BACKEND"] ?? ""]
             .merging(environment) { _, new in new }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice

@@ -83,6 +83,16 @@ import Testing
         #expect(throws: ConfigurationError.self) { try EmbedderFactory.make(name: "nope", environment: [:]) }
     }
 
+    @Test func unknownMiniLMBackendNamesItsSetting() {
+        do {
+            _ = try EmbedderFactory.make(name: "minilm", environment: ["MEMORY_MINILM_BACKEND": "fp16"])
+            Issue.record("an unknown backend was accepted")
+        } catch {
+            #expect(error.setting == "MEMORY_MINILM_BACKEND")
+            #expect(error.problem.contains("int8") && error.problem.contains("float"), "\(error.problem)")
+        }
+    }
+
     @Test func routeTableMatching() {
         let t = RouteTable.api
         #expect(t.match(method: "GET", path: "/api/v1/memories/abc/history/") == .found(.history, parameters: ["id": "abc"]))

@@ -46,25 +46,89 @@ struct MiniLMComponentTests {
     @Test("OpenBLAS, when installed, agrees with the Swift kernel")
     func openBLASAgrees() throws {
         guard let blas = OpenBLAS.load() else {
-            // Nothing to compare on a host without OpenBLAS; the automatic backend then is the Swift kernel.
-            #expect(try MatrixMultiplier(backend: .automatic).usesSwiftKernel)
+            // Nothing to compare on a host without OpenBLAS; the float backend then is the Swift kernel.
+            #expect(try MatrixMultiplier(backend: .float).weightLayout == .swiftPanels)
             return
         }
         let (m, n, k) = (37, 72, 129)
         let a = matrix(m * k, seed: 4), w = matrix(n * k, seed: 5), bias = matrix(n, seed: 6)
-        let viaBLAS = DenseLayer(weight: w, bias: bias, outFeatures: n, inFeatures: k, packForSwiftKernel: false)
-        let viaSwift = DenseLayer(weight: w, bias: bias, outFeatures: n, inFeatures: k, packForSwiftKernel: true)
+        let viaBLAS = DenseLayer(weight: w, bias: bias, outFeatures: n, inFeatures: k, layout: .rowMajor)
+        let viaSwift = DenseLayer(weight: w, bias: bias, outFeatures: n, inFeatures: k, layout: .swiftPanels)
         var c1 = [Float](repeating: 0, count: m * n), c2 = c1
         a.withUnsafeBufferPointer { a in
             c1.withUnsafeMutableBufferPointer {
-                MatrixMultiplier(blas: blas).apply(viaBLAS, input: a.baseAddress!, rows: m, output: $0.baseAddress!)
+                MatrixMultiplier(kernel: .openBLAS(blas)).apply(viaBLAS, input: a.baseAddress!, rows: m, output: $0.baseAddress!)
             }
             c2.withUnsafeMutableBufferPointer {
-                MatrixMultiplier(blas: nil).apply(viaSwift, input: a.baseAddress!, rows: m, output: $0.baseAddress!)
+                MatrixMultiplier(kernel: .swiftSIMD).apply(viaSwift, input: a.baseAddress!, rows: m, output: $0.baseAddress!)
             }
         }
         let worst = zip(c1, c2).map { abs($0 - $1) }.max() ?? .nan
         #expect(worst < 1e-3, "largest difference \(worst)")
+    }
+
+    @Test("the int8 kernel equals a naive product with the dequantised weights and stays near the float one",
+          arguments: [(1, 16, 3), (5, 13, 7), (17, 1152, 384), (13, 384 + 5, 1536), (50, 40, 129)])
+    func int8Kernel(shape: (rows: Int, columns: Int, inner: Int)) throws {
+        try #require(Int8GEMM.isAvailable, "this CPU lacks AVX2/FMA, which the handlers require at startup")
+        let (m, n, k) = shape
+        let a = matrix(m * k, seed: 7), w = matrix(n * k, seed: 8), bias = matrix(n, seed: 9)
+        let layer = DenseLayer(weight: w, bias: bias, outFeatures: n, inFeatures: k, layout: .int8Panels)
+        let quantized = try #require(layer.int8)
+        #expect(layer.weight.isEmpty, "the float weights are dropped once quantised")
+        #expect(quantized.scale.count == n)
+        // Unpack: panel p, row i, lane j holds feature p·16 + j.
+        var dequantized = [Float](repeating: 0, count: n * k)
+        for j in 0..<n {
+            for i in 0..<k {
+                let q = quantized.packed[(j / Int8GEMM.panelWidth * k + i) * Int8GEMM.panelWidth + j % Int8GEMM.panelWidth]
+                dequantized[j * k + i] = Float(q) * quantized.scale[j]
+            }
+        }
+        // Each quantised weight is within half a step of the float one.
+        var worstStep: Float = 0
+        for j in 0..<n {
+            for i in 0..<k { worstStep = max(worstStep, abs(dequantized[j * k + i] - w[j * k + i]) / quantized.scale[j]) }
+        }
+        #expect(worstStep <= 0.5001, "a weight is \(worstStep) steps from its float value")
+        for threads in [1, 2] {
+            var c = [Float](repeating: .nan, count: m * n)
+            a.withUnsafeBufferPointer { a in
+                c.withUnsafeMutableBufferPointer {
+                    MatrixMultiplier(kernel: .int8, threads: threads).apply(layer, input: a.baseAddress!, rows: m,
+                                                                            output: $0.baseAddress!)
+                }
+            }
+            var worstExact: Float = 0, worstFloat: Float = 0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var exact = bias[j], float = bias[j]
+                    for x in 0..<k {
+                        exact += a[i * k + x] * dequantized[j * k + x]
+                        float += a[i * k + x] * w[j * k + x]
+                    }
+                    worstExact = max(worstExact, abs(c[i * n + j] - exact))
+                    worstFloat = max(worstFloat, abs(c[i * n + j] - float))
+                }
+            }
+            #expect(worstExact < 1e-3 * Float(k).squareRoot(), "largest difference \(worstExact) (\(threads) threads)")
+            // Rounding errors of ±½ step (1/254 of the largest weight, here ~1) add up like a random walk.
+            #expect(worstFloat < 0.02 * Float(k).squareRoot(), "largest difference \(worstFloat) from float")
+        }
+    }
+
+    @Test("MEMORY_MINILM_BACKEND picks the backend; absent means float (for now), unknown names are refused")
+    func backendSetting() throws {
+        #expect(try MiniLMEmbedder.backend(environment: [:]) == .float)
+        #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": ""]) == .float)
+        #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": "float"]) == .float)
+        #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": "int8"]) == .int8)
+        #expect(throws: ModelClientError.self) {
+            try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": "fp16"])
+        }
+        if Int8GEMM.isAvailable {
+            #expect(try MatrixMultiplier(backend: .automatic).weightLayout == .int8Panels)
+        }
     }
 
     @Test("safetensors: tensors are read by name; bad files give typed errors")

@@ -3,7 +3,7 @@ import Testing
 @testable import ModelClients
 
 /// all-MiniLM-L6-v2 against the reference implementation (sentence-transformers on PyTorch): identical token
-/// ids and cosine ≥ 0.999 for 30 texts (Unicode, long, odd ones). Needs the weights
+/// ids, and cosine ≥ 0.999 (float weights) or ≥ 0.995 (int8 weights) for 30 texts (Unicode, long, odd ones). Needs the weights
 /// (`scripts/fetch-minilm.sh`); fails, naming that command, when they are missing.
 @Suite("MiniLM parity with the reference")
 struct MiniLMParityTests {
@@ -18,18 +18,23 @@ struct MiniLMParityTests {
         }
     }
 
-    @Test("embeddings have cosine ≥ 0.999 with the reference for every case, batched and one by one")
-    func embeddings() async throws {
+    @Test("embeddings are close to the reference for every case, batched and one by one",
+          arguments: [(MiniLMMatrixBackend.float, Float(0.999)), (.int8, Float(0.995))])
+    func embeddings(case parity: (backend: MiniLMMatrixBackend, minimumCosine: Float)) async throws {
+        let (backend, minimumCosine) = parity
         let reference = try MiniLMTestSupport.reference()
-        let embedder = try MiniLMTestSupport.embedder(.automatic)
+        let embedder = try MiniLMTestSupport.embedder(backend)
         let batched = try await embedder.embed(reference.cases.map(\.text), purpose: .document)
         #expect(batched.count == reference.cases.count)
+        var lowest: Float = 1
         for (item, vector) in zip(reference.cases, batched) {
-            expectClose(vector, item, embedder, "batched")
+            lowest = min(lowest, expectClose(vector, item, embedder, "batched", minimumCosine: minimumCosine))
         }
         for item in reference.cases.prefix(6) {
-            expectClose(try await embedder.embed(item.text, purpose: .query), item, embedder, "alone")
+            expectClose(try await embedder.embed(item.text, purpose: .query), item, embedder, "alone",
+                        minimumCosine: minimumCosine)
         }
+        print("MiniLM \(embedder.matrixBackendName): lowest cosine with the reference \(lowest)")
     }
 
     /// The portable kernel (what runs where OpenBLAS is absent) on a mixed subset; when OpenBLAS is absent the
@@ -42,17 +47,20 @@ struct MiniLMParityTests {
             .map(\.element)
         #expect(subset.count >= 8)
         let vectors = try await embedder.embed(subset.map(\.text), purpose: .document)
-        for (item, vector) in zip(subset, vectors) { expectClose(vector, item, embedder, "batched") }
+        for (item, vector) in zip(subset, vectors) { expectClose(vector, item, embedder, "batched", minimumCosine: 0.999) }
     }
 
+    /// Checks one vector and returns its cosine with the reference.
+    @discardableResult
     private func expectClose(_ vector: [Float], _ item: MiniLMTestSupport.Reference.Case, _ embedder: MiniLMEmbedder,
-                             _ mode: String) {
+                             _ mode: String, minimumCosine: Float) -> Float {
         #expect(vector.count == 384)
         let cosine = MiniLMTestSupport.cosine(vector, item.embedding)
-        #expect(cosine >= 0.999, "cosine \(cosine) for \(item.text.debugDescription) (\(embedder.matrixBackendName), \(mode))")
+        #expect(cosine >= minimumCosine, "cosine \(cosine) for \(item.text.debugDescription) (\(embedder.matrixBackendName), \(mode))")
         var norm: Float = 0
         for x in vector { norm += x * x }
         #expect(abs(norm - 1) < 1e-4, "vector of \(item.text.debugDescription) is not unit length")
+        return cosine
     }
 
     @Test("a preference is found by a question about it, not by an unrelated sentence")

@@ -42,11 +42,13 @@ enum MiniLMTestSupport {
         switch backend {
         case .automatic: return try automatic.get()
         case .swiftSIMD: return try swiftSIMD.get()
-        case .openBLAS: return try MiniLMEmbedder(modelDirectory: modelDirectory, matrixBackend: .openBLAS)
+        case .float: return try float.get()
+        case .int8, .openBLAS: return try MiniLMEmbedder(modelDirectory: modelDirectory, matrixBackend: backend)
         }
     }
 
     private static let automatic = Result { try MiniLMEmbedder(modelDirectory: modelDirectory, matrixBackend: .automatic) }
+    private static let float = Result { try MiniLMEmbedder(modelDirectory: modelDirectory, matrixBackend: .float) }
     private static let swiftSIMD = Result { try MiniLMEmbedder(modelDirectory: modelDirectory, matrixBackend: .swiftSIMD) }
 
     static func cosine(_ a: [Float], _ b: [Float]) -> Float {

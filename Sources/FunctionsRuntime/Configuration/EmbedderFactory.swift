@@ -4,7 +4,9 @@ import ModelClients
 
 /// Builds the embedder named by `MEMORY_EMBEDDER` and the chat model named by `MEMORY_LLM`. The single place
 /// where model names meet the runtime: `minilm` loads the in-process encoder, the others are built by
-/// ``ModelConfiguration`` from their provider settings (`docs/models.md`).
+/// ``ModelConfiguration`` from their provider settings (`docs/models.md`). The in-process MiniLM loads in the
+/// background (``BackgroundLoadedEmbedder``) behind a ``CoalescingEmbedder``; its matrix backend comes from
+/// `MEMORY_MINILM_BACKEND` (`docs/minilm.md`).
 public enum EmbedderFactory {
     /// The names `MEMORY_EMBEDDER` accepts.
     public static let names = EmbedderKind.allCases.map(\.rawValue)
@@ -34,10 +36,23 @@ public enum EmbedderFactory {
             throw ConfigurationError(setting: "MEMORY_EMBEDDER", problem: "\(error)")
         }
         if let embedder = models.embedder { return (embedder, models.chat) }
+        let backend: MiniLMMatrixBackend
         do {
-            return (try MiniLMEmbedder.fromEnvironment(env), models.chat)
+            backend = try MiniLMEmbedder.backend(environment: env)
+        } catch {
+            throw ConfigurationError(setting: MiniLMMatrixBackend.setting, problem: "\(error)")
+        }
+        let directory = MiniLMEmbedder.modelDirectory(environment: env)
+        do {
+            try MiniLMEmbedder.checkConfiguration(modelDirectory: directory, matrixBackend: backend)
         } catch {
             throw ConfigurationError(setting: "MEMORY_MINILM_PATH", problem: "\(error)")
         }
+        // The model loads while the handler binds and reads the first request's partition; concurrent requests
+        // (e.g. several clients adding at once) share one encoder pass.
+        let minilm = BackgroundLoadedEmbedder(model: MiniLMEmbedder.modelName, dimension: MiniLMEmbedder.outputDimension) {
+            try MiniLMEmbedder(modelDirectory: directory, matrixBackend: backend)
+        }
+        return (CoalescingEmbedder(minilm), models.chat)
     }
 }

@@ -15,7 +15,7 @@ struct BertEncoder: Sendable {
     /// below `vocabularySize` (``MiniLMEmbedder`` guarantees this). `singleThreaded` keeps attention and the
     /// Swift kernel on the calling thread (for callers that run one pass per core themselves).
     func embed(_ sequences: [[Int32]], singleThreaded: Bool = false) -> [[Float]] {
-        let multiplier = singleThreaded ? MatrixMultiplier(blas: self.multiplier.blas, threads: 1) : self.multiplier
+        let multiplier = singleThreaded ? self.multiplier.singleThreaded() : self.multiplier
         let c = weights.configuration
         let h = c.hiddenSize
         var starts: [Int] = []

@@ -1,13 +1,37 @@
 import Foundation
 
-/// Which matrix-multiply implementation the encoder uses.
+/// Which matrix-multiply implementation the encoder uses (setting `MEMORY_MINILM_BACKEND`, docs/minilm.md).
 public enum MiniLMMatrixBackend: String, Sendable, CaseIterable {
-    /// OpenBLAS if `libopenblas.so.0` loads, else the Swift kernel.
+    /// The int8-weight kernel if the CPU has AVX2 and FMA (fastest, cosine ≥ 0.995 with the float model), else
+    /// ``float``.
     case automatic
-    /// System OpenBLAS via `dlopen`; loading fails if it is missing.
+    /// Int8 weights with a per-feature scale, float activations, the AVX2/FMA kernel (``Int8GEMM``); loading
+    /// fails if the CPU lacks AVX2 or FMA.
+    case int8
+    /// Float weights: OpenBLAS if `libopenblas.so.0` loads, else the Swift kernel (bit-for-bit the reference
+    /// model up to float rounding).
+    case float
+    /// Float weights on system OpenBLAS via `dlopen`; loading fails if it is missing.
     case openBLAS
-    /// The portable SIMD-tiled Swift kernel (``SwiftSGEMM``), split over all cores.
+    /// Float weights on the portable SIMD-tiled Swift kernel (``SwiftSGEMM``), split over all cores.
     case swiftSIMD
+
+    /// The setting (environment variable) choosing the backend; absent or empty means ``defaultSetting``.
+    public static let setting = "MEMORY_MINILM_BACKEND"
+
+    /// What the handlers use when `MEMORY_MINILM_BACKEND` is not set: ``float``, until the int8 kernel's effect
+    /// on retrieval quality (`memory-bench quality`, within 0.005 of float) has been measured; then ``automatic``.
+    public static let defaultSetting = MiniLMMatrixBackend.float
+}
+
+/// How a ``DenseLayer`` keeps its weights for the kernel that will multiply with them.
+enum WeightLayout: Sendable {
+    /// Row-major `[out, in]` floats (OpenBLAS).
+    case rowMajor
+    /// Also packed into float panels for ``SwiftSGEMM``.
+    case swiftPanels
+    /// Only quantised int8 panels for ``Int8GEMM`` (the float weights are dropped).
+    case int8Panels
 }
 
 /// A dense (fully connected) layer `y = x · Wᵀ + b` with `W` stored `[outFeatures, inFeatures]` row-major as in
@@ -15,50 +39,95 @@ public enum MiniLMMatrixBackend: String, Sendable, CaseIterable {
 struct DenseLayer: Sendable {
     let inFeatures: Int
     let outFeatures: Int
+    /// Row-major `[out, in]` floats; empty for ``WeightLayout/int8Panels``.
     let weight: [Float]
     let bias: [Float]
-    /// ``SwiftSGEMM/pack(weight:outFeatures:inFeatures:)`` of `weight`, or empty when OpenBLAS is used.
+    /// ``SwiftSGEMM/pack(weight:outFeatures:inFeatures:)`` of `weight` for ``WeightLayout/swiftPanels``, else empty.
     let packed: [Float]
+    /// The int8 weights for ``WeightLayout/int8Panels``, else nil.
+    let int8: Int8GEMM.Weights?
 
-    init(weight: [Float], bias: [Float], outFeatures: Int, inFeatures: Int, packForSwiftKernel: Bool) {
+    init(weight: [Float], bias: [Float], outFeatures: Int, inFeatures: Int, layout: WeightLayout) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        self.weight = weight
         self.bias = bias
-        self.packed = packForSwiftKernel
+        self.weight = layout == .int8Panels ? [] : weight
+        self.packed = layout == .swiftPanels
             ? SwiftSGEMM.pack(weight: weight, outFeatures: outFeatures, inFeatures: inFeatures) : []
+        self.int8 = layout == .int8Panels
+            ? Int8GEMM.quantize(weight: weight, outFeatures: outFeatures, inFeatures: inFeatures) : nil
     }
 
-    /// Concatenates layers with the same input along the output dimension (Q, K and V → one layer).
-    static func fused(_ layers: [DenseLayer], packForSwiftKernel: Bool) -> DenseLayer {
+    /// Concatenates layers with the same input along the output dimension (Q, K and V → one layer). The parts
+    /// must keep their float weights (``WeightLayout/rowMajor``).
+    static func fused(_ layers: [DenseLayer], layout: WeightLayout) -> DenseLayer {
         DenseLayer(
             weight: layers.flatMap(\.weight), bias: layers.flatMap(\.bias),
             outFeatures: layers.reduce(0) { $0 + $1.outFeatures }, inFeatures: layers[0].inFeatures,
-            packForSwiftKernel: packForSwiftKernel)
+            layout: layout)
     }
 }
 
 /// Runs dense layers on the chosen backend.
 struct MatrixMultiplier: Sendable {
-    let blas: OpenBLAS?
-    /// Threads the Swift kernel and attention may use (OpenBLAS manages its own pool).
+    /// The kernels a multiplier can run.
+    enum Kernel: Sendable {
+        case openBLAS(OpenBLAS)
+        case swiftSIMD
+        case int8
+    }
+
+    let kernel: Kernel
+    /// Threads the kernels and attention may use (OpenBLAS itself is kept single-threaded).
     let threads: Int
 
-    init(blas: OpenBLAS?, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
-        self.blas = blas
+    init(kernel: Kernel, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.kernel = kernel
         self.threads = max(1, threads)
     }
 
-    var usesSwiftKernel: Bool { blas == nil }
-    var name: String { blas.map { "OpenBLAS (\($0.library))" } ?? "Swift SIMD kernel" }
+    var blas: OpenBLAS? {
+        if case .openBLAS(let blas) = kernel { return blas }
+        return nil
+    }
+
+    /// How the weights must be laid out for this multiplier's kernel.
+    var weightLayout: WeightLayout {
+        switch kernel {
+        case .openBLAS: return .rowMajor
+        case .swiftSIMD: return .swiftPanels
+        case .int8: return .int8Panels
+        }
+    }
+
+    var name: String {
+        switch kernel {
+        case .openBLAS(let blas): return "OpenBLAS (\(blas.library))"
+        case .swiftSIMD: return "Swift SIMD kernel"
+        case .int8: return "int8 weights (AVX2 kernel)"
+        }
+    }
+
+    /// The same kernel on one thread (for callers that run one pass per core themselves).
+    func singleThreaded() -> MatrixMultiplier { MatrixMultiplier(kernel: kernel, threads: 1) }
 
     init(backend: MiniLMMatrixBackend, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
-        self.threads = max(1, threads)
+        let kernel: Kernel
         switch backend {
         case .swiftSIMD:
-            blas = nil
+            kernel = .swiftSIMD
+        case .float:
+            kernel = OpenBLAS.load().map(Kernel.openBLAS) ?? .swiftSIMD
         case .automatic:
-            blas = OpenBLAS.load()
+            kernel = Int8GEMM.isAvailable ? .int8 : (OpenBLAS.load().map(Kernel.openBLAS) ?? .swiftSIMD)
+        case .int8:
+            guard Int8GEMM.isAvailable else {
+                throw ModelClientError.notConfigured(
+                    provider: "all-MiniLM-L6-v2",
+                    remedy: "the int8 backend was requested but this CPU lacks AVX2 or FMA; set "
+                        + "\(MiniLMMatrixBackend.setting)=float (or automatic)")
+            }
+            kernel = .int8
         case .openBLAS:
             guard let loaded = OpenBLAS.load() else {
                 throw ModelClientError.notConfigured(
@@ -66,8 +135,9 @@ struct MatrixMultiplier: Sendable {
                     remedy: "the OpenBLAS backend was requested but libopenblas.so.0 could not be loaded; "
                         + "install it (apt-get install libopenblas0) or use the automatic/swiftSIMD backend")
             }
-            blas = loaded
+            kernel = .openBLAS(loaded)
         }
+        self.init(kernel: kernel, threads: threads)
     }
 
     /// Multiply-adds below which a BLAS multiply stays on one core (waking another costs more).
@@ -80,7 +150,10 @@ struct MatrixMultiplier: Sendable {
     func apply(_ layer: DenseLayer, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
         let n = layer.outFeatures, k = layer.inFeatures
-        if let blas {
+        if let int8 = layer.int8 {
+            Int8GEMM.multiply(int8, bias: layer.bias, input: input, rows: rows, inner: k, columns: n, output: output,
+                              threads: threads)
+        } else if let blas {
             layer.bias.withUnsafeBufferPointer { bias in
                 for r in 0..<rows { (output + r * n).update(from: bias.baseAddress!, count: n) }
             }

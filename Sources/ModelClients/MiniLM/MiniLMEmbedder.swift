@@ -20,7 +20,8 @@ public final class MiniLMEmbedder: Embedder {
     public let dimension: Int
     /// The tokenizer, public for tests and diagnostics.
     public let tokenizer: BertTokenizer
-    /// Which matrix multiply is in use, e.g. `OpenBLAS (libopenblas.so.0)` or `Swift SIMD kernel`.
+    /// Which matrix multiply is in use, e.g. `int8 weights (AVX2 kernel)`, `OpenBLAS (libopenblas.so.0)` or
+    /// `Swift SIMD kernel`.
     public let matrixBackendName: String
     /// Texts per encoder pass.
     public let batchSize: Int
@@ -34,12 +35,7 @@ public final class MiniLMEmbedder: Embedder {
                 threads: Int? = nil) throws {
         let weightsURL = modelDirectory.appendingPathComponent("model.safetensors")
         let vocabularyURL = modelDirectory.appendingPathComponent("vocab.txt")
-        for file in [weightsURL, vocabularyURL] where !FileManager.default.fileExists(atPath: file.path) {
-            throw ModelClientError.notConfigured(
-                provider: Self.modelName,
-                remedy: "\(file.path) is missing; run `\(Self.fetchCommand) \(modelDirectory.path)` "
-                    + "(or set \(Self.pathSetting) to the folder that holds model.safetensors and vocab.txt)")
-        }
+        try Self.checkFiles(in: modelDirectory)
         let configuration = BertConfiguration()
         let multiplier = try MatrixMultiplier(
             backend: matrixBackend, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -50,7 +46,7 @@ public final class MiniLMEmbedder: Embedder {
             tokenizer = try BertTokenizer(vocabularyFile: vocabularyURL, maxLength: 256)
             let file = try SafeTensorsFile(contentsOf: weightsURL)
             let weights = try MiniLMWeights(file: file, configuration: configuration,
-                                            packForSwiftKernel: multiplier.usesSwiftKernel)
+                                            layout: multiplier.weightLayout)
             encoder = BertEncoder(weights: weights, multiplier: multiplier)
         } catch let error as ModelClientError {
             throw error
@@ -71,6 +67,27 @@ public final class MiniLMEmbedder: Embedder {
         self.batchSize = max(1, batchSize)
     }
 
+    /// The length of every vector (all-MiniLM-L6-v2's hidden size), known before the model is loaded.
+    public static let outputDimension = BertConfiguration().hiddenSize
+
+    /// Throws what loading would throw for a missing file or an unusable backend, without reading the model:
+    /// lets a handler fail at startup while the actual load runs in the background (``BackgroundLoadedEmbedder``).
+    public static func checkConfiguration(modelDirectory: URL, matrixBackend: MiniLMMatrixBackend) throws {
+        try checkFiles(in: modelDirectory)
+        _ = try MatrixMultiplier(backend: matrixBackend)
+    }
+
+    private static func checkFiles(in modelDirectory: URL) throws {
+        for name in ["model.safetensors", "vocab.txt"] {
+            let file = modelDirectory.appendingPathComponent(name)
+            guard !FileManager.default.fileExists(atPath: file.path) else { continue }
+            throw ModelClientError.notConfigured(
+                provider: Self.modelName,
+                remedy: "\(file.path) is missing; run `\(Self.fetchCommand) \(modelDirectory.path)` "
+                    + "(or set \(Self.pathSetting) to the folder that holds model.safetensors and vocab.txt)")
+        }
+    }
+
     /// The model folder from the `MEMORY_MINILM_PATH` setting, else `./models/all-MiniLM-L6-v2`; relative
     /// paths are resolved against `baseDirectory` (default: the working directory).
     public static func modelDirectory(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -81,10 +98,28 @@ public final class MiniLMEmbedder: Embedder {
         return URL(fileURLWithPath: configured, isDirectory: true, relativeTo: base).standardizedFileURL
     }
 
-    /// Loads the model from ``modelDirectory(environment:)``.
+    /// Loads the model from ``modelDirectory(environment:)`` with `matrixBackend`, else the backend the
+    /// `MEMORY_MINILM_BACKEND` setting names, else ``MiniLMMatrixBackend/defaultSetting``.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
-                                       matrixBackend: MiniLMMatrixBackend = .automatic) throws -> MiniLMEmbedder {
-        try MiniLMEmbedder(modelDirectory: modelDirectory(environment: environment), matrixBackend: matrixBackend)
+                                       matrixBackend: MiniLMMatrixBackend? = nil) throws -> MiniLMEmbedder {
+        try MiniLMEmbedder(modelDirectory: modelDirectory(environment: environment),
+                           matrixBackend: matrixBackend ?? backend(environment: environment))
+    }
+
+    /// The backend `MEMORY_MINILM_BACKEND` names (absent or empty: ``MiniLMMatrixBackend/defaultSetting``); an
+    /// unknown name throws
+    /// ``ModelClientError/notConfigured(provider:remedy:)`` listing the accepted ones.
+    public static func backend(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> MiniLMMatrixBackend
+    {
+        guard let name = environment[MiniLMMatrixBackend.setting], !name.isEmpty else { return .defaultSetting }
+        guard let backend = MiniLMMatrixBackend(rawValue: name) else {
+            let names = MiniLMMatrixBackend.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ModelClientError.notConfigured(
+                provider: modelName,
+                remedy: "\(MiniLMMatrixBackend.setting)=\(name.prefix(40)) is not a backend; use one of \(names)")
+        }
+        return backend
     }
 
     public func embed(_ texts: [String], purpose: EmbeddingPurpose) async throws -> [[Float]] {

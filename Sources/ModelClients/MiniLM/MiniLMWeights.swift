@@ -31,42 +31,43 @@ struct BertLayerWeights: Sendable {
 /// pooler is not used by sentence-transformers' mean pooling and is not loaded).
 struct MiniLMWeights: Sendable {
     let configuration: BertConfiguration
-    let wordEmbeddings: [Float]
+    /// Left in the mapped file: a query touches a few of its 30 522 rows.
+    let wordEmbeddings: MappedFloats
     let positionEmbeddings: [Float]
     let tokenTypeEmbeddings: [Float]
     let embeddingNormWeight: [Float]
     let embeddingNormBias: [Float]
     let layers: [BertLayerWeights]
 
-    init(file: SafeTensorsFile, configuration c: BertConfiguration, packForSwiftKernel: Bool) throws {
+    init(file: SafeTensorsFile, configuration c: BertConfiguration, layout: WeightLayout) throws {
         configuration = c
         let h = c.hiddenSize
-        wordEmbeddings = try file.floats("embeddings.word_embeddings.weight", shape: [c.vocabularySize, h])
+        wordEmbeddings = try file.mappedFloats("embeddings.word_embeddings.weight", shape: [c.vocabularySize, h])
         positionEmbeddings = try file.floats("embeddings.position_embeddings.weight", shape: [c.maxPositions, h])
         tokenTypeEmbeddings = try file.floats("embeddings.token_type_embeddings.weight",
                                               shape: [c.typeVocabularySize, h])
         embeddingNormWeight = try file.floats("embeddings.LayerNorm.weight", shape: [h])
         embeddingNormBias = try file.floats("embeddings.LayerNorm.bias", shape: [h])
 
-        func dense(_ prefix: String, out: Int, in inFeatures: Int, pack: Bool) throws -> DenseLayer {
+        func dense(_ prefix: String, out: Int, in inFeatures: Int, layout: WeightLayout) throws -> DenseLayer {
             DenseLayer(weight: try file.floats(prefix + ".weight", shape: [out, inFeatures]),
                        bias: try file.floats(prefix + ".bias", shape: [out]),
-                       outFeatures: out, inFeatures: inFeatures, packForSwiftKernel: pack)
+                       outFeatures: out, inFeatures: inFeatures, layout: layout)
         }
         var layers: [BertLayerWeights] = []
         for i in 0..<c.layers {
             let p = "encoder.layer.\(i)."
-            let q = try dense(p + "attention.self.query", out: h, in: h, pack: false)
-            let k = try dense(p + "attention.self.key", out: h, in: h, pack: false)
-            let v = try dense(p + "attention.self.value", out: h, in: h, pack: false)
+            let q = try dense(p + "attention.self.query", out: h, in: h, layout: .rowMajor)
+            let k = try dense(p + "attention.self.key", out: h, in: h, layout: .rowMajor)
+            let v = try dense(p + "attention.self.value", out: h, in: h, layout: .rowMajor)
             layers.append(BertLayerWeights(
-                queryKeyValue: DenseLayer.fused([q, k, v], packForSwiftKernel: packForSwiftKernel),
-                attentionOutput: try dense(p + "attention.output.dense", out: h, in: h, pack: packForSwiftKernel),
+                queryKeyValue: DenseLayer.fused([q, k, v], layout: layout),
+                attentionOutput: try dense(p + "attention.output.dense", out: h, in: h, layout: layout),
                 attentionNormWeight: try file.floats(p + "attention.output.LayerNorm.weight", shape: [h]),
                 attentionNormBias: try file.floats(p + "attention.output.LayerNorm.bias", shape: [h]),
                 intermediate: try dense(p + "intermediate.dense", out: c.intermediateSize, in: h,
-                                        pack: packForSwiftKernel),
-                output: try dense(p + "output.dense", out: h, in: c.intermediateSize, pack: packForSwiftKernel),
+                                        layout: layout),
+                output: try dense(p + "output.dense", out: h, in: c.intermediateSize, layout: layout),
                 outputNormWeight: try file.floats(p + "output.LayerNorm.weight", shape: [h]),
                 outputNormBias: try file.floats(p + "output.LayerNorm.bias", shape: [h])))
         }

@@ -84,21 +84,26 @@ struct SafeTensorsFile: Sendable {
         self.dataStart = headerStart + Int(headerLength)
     }
 
+    /// The F32 tensor `name` left in the memory-mapped file (no copy: only the pages that are read are loaded),
+    /// when it is 4-byte aligned in the file and the host is little-endian; else a copy. Checks the shape.
+    func mappedFloats(_ name: String, shape expected: [Int]) throws -> MappedFloats {
+        let start = try checkedStart(name, shape: expected)
+        let count = expected.reduce(1, *)
+        #if _endian(little)
+        if count > 0, (start - data.startIndex) % MemoryLayout<Float>.alignment == 0,
+           data.withUnsafeBytes({ Int(bitPattern: $0.baseAddress) % MemoryLayout<Float>.alignment == 0 }) {
+            return MappedFloats(bytes: data[start..<(start + count * 4)], count: count)
+        }
+        #endif
+        let copy = try floats(name, shape: expected)
+        return MappedFloats(bytes: copy.withUnsafeBytes { Data($0) }, count: count)
+    }
+
     /// The F32 tensor `name` as a flat row-major array; checks that its shape is `shape`.
     func floats(_ name: String, shape expected: [Int]) throws -> [Float] {
-        guard let info = tensors[name] else { throw LoadError.missingTensor(path: path, name: name) }
-        guard info.dtype == "F32" else {
-            throw LoadError.wrongTensor(path: path, name: name, detail: "dtype \(info.dtype), expected F32")
-        }
-        guard info.shape == expected else {
-            throw LoadError.wrongTensor(path: path, name: name, detail: "shape \(info.shape), expected \(expected)")
-        }
+        let start = try checkedStart(name, shape: expected)
         let count = expected.reduce(1, *)
-        guard info.range.count == count * 4 else {
-            throw LoadError.wrongTensor(path: path, name: name, detail: "\(info.range.count) bytes for \(count) floats")
-        }
         guard count > 0 else { return [] }
-        let start = dataStart + info.range.lowerBound
         var result = [Float](repeating: 0, count: count)
         result.withUnsafeMutableBytes { destination in
             data.withUnsafeBytes { source in
@@ -111,5 +116,35 @@ struct SafeTensorsFile: Sendable {
         for i in result.indices { result[i] = Float(bitPattern: UInt32(littleEndian: result[i].bitPattern)) }
         #endif
         return result
+    }
+
+    /// Checks dtype, shape and byte count of `name`; returns the index of its first byte in `data`.
+    private func checkedStart(_ name: String, shape expected: [Int]) throws -> Int {
+        guard let info = tensors[name] else { throw LoadError.missingTensor(path: path, name: name) }
+        guard info.dtype == "F32" else {
+            throw LoadError.wrongTensor(path: path, name: name, detail: "dtype \(info.dtype), expected F32")
+        }
+        guard info.shape == expected else {
+            throw LoadError.wrongTensor(path: path, name: name, detail: "shape \(info.shape), expected \(expected)")
+        }
+        let count = expected.reduce(1, *)
+        guard info.range.count == count * 4 else {
+            throw LoadError.wrongTensor(path: path, name: name, detail: "\(info.range.count) bytes for \(count) floats")
+        }
+        return dataStart + info.range.lowerBound
+    }
+}
+
+/// A float tensor that stays in the memory-mapped model file (``SafeTensorsFile/mappedFloats(_:shape:)``): the
+/// 47 MB word-embedding table is read a row per token instead of being copied at load.
+struct MappedFloats: Sendable {
+    /// 4-byte aligned little-endian floats (a slice of the mapped file, or a copy).
+    let bytes: Data
+    let count: Int
+
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes { raw in
+            try body(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self), count: count))
+        }
     }
 }
