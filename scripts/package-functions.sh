@@ -10,7 +10,7 @@
 # Binaries are release builds with --static-swift-stdlib, so a Functions Linux host needs no Swift runtime, and
 # outgoing HTTPS is AsyncHTTPClient with BoringSSL built in, so no libcurl either (only the CA certificates).
 # After packaging, every binary is checked: the shared libraries it names (`readelf -d`, NEEDED) must be among
-# ALLOWED_LIBS below (glibc, libstdc++ and libgcc_s: what README.md promises), and it must answer GET / when
+# ALLOWED_LIBS below (glibc, libstdc++, libgcc_s and zlib: what README.md promises), and it must answer GET / when
 # started with an empty environment and no Swift toolchain on PATH or LD_LIBRARY_PATH.
 #
 # Usage: scripts/package-functions.sh [--skip-build] [--no-check]
@@ -78,7 +78,7 @@ app "$DIST/single/agentmemory" memory-local memory compact
 
 echo "==> checking packaged binaries run without a Swift toolchain"
 fail=0
-ALLOWED_LIBS="libc.so.6 libm.so.6 libstdc++.so.6 libgcc_s.so.1 ld-linux-x86-64.so.2 libdl.so.2 libpthread.so.0 librt.so.1"
+ALLOWED_LIBS="libc.so.6 libm.so.6 libstdc++.so.6 libgcc_s.so.1 libz.so.1 ld-linux-x86-64.so.2 libdl.so.2 libpthread.so.0 librt.so.1"
 for exe in $DIST/split/*/memory-* $DIST/single/agentmemory/memory-local; do
   needed=$(readelf -d "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
   unexpected=""
