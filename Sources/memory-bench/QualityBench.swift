@@ -47,7 +47,10 @@ struct QualityBench: AsyncParsableCommand {
               + "\(questions.count) questions (categories 1-4 with evidence)")
 
         let directory = modelPath.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? MiniLMEmbedder.modelDirectory()
-        let embedder = CachingEmbedder(try MiniLMEmbedder(modelDirectory: directory))
+        // The backend the handlers would use (`MEMORY_MINILM_BACKEND`, default float), so float and int8 compare.
+        let miniLM = try MiniLMEmbedder(modelDirectory: directory, matrixBackend: try MiniLMEmbedder.backend())
+        print("MiniLM matrix backend: \(miniLM.matrixBackendName)")
+        let embedder = CachingEmbedder(miniLM)
         let start = DispatchTime.now()
         for conversation in dataset.conversations {     // batches of 32 fill the cache far faster than one by one
             _ = try await embedder.embed(conversation.turns.map(\.text), purpose: .document)
