@@ -39,12 +39,7 @@ extension PartitionStore {
         var scopeId = parsed.scopeId, ownerId = parsed.ownerId
         if scopeId == nil || ownerId == nil {
             let anyKey = PartitionKey(tenant: tenant, owner: PartitionOwner(kind: parsed.scopeKind, id: ""))
-            let data: Data
-            do { data = try await blobs.get(name).data } catch BlobStoreError.notFound {
-                return nil
-            } catch let e as BlobStoreError {
-                throw PartitionStoreError.storage(partition: anyKey.description, underlying: e)
-            }
+            guard let data = try await blobIfPresent(anyKey, name)?.data else { return nil }
             guard let content = try? JSONDecoder().decode(ScopeDirectory.EntryContent.self, from: data) else {
                 logger.warning("scope directory entry without readable ids is skipped; `memory-tool scopes repair` rewrites it",
                                metadata: ["blob": "\(name.prefix(200))"])

@@ -168,7 +168,7 @@ extension PartitionStore {
     }
 
     @discardableResult
-    private func deleteBlob(_ key: PartitionKey, _ name: String, condition: WriteCondition) async throws -> Bool {
+    func deleteBlob(_ key: PartitionKey, _ name: String, condition: WriteCondition) async throws -> Bool {
         do {
             try await blobs.delete(name, condition: condition)
             return true

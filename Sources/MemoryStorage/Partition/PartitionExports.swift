@@ -37,12 +37,7 @@ extension PartitionStore {
     /// The document of a stored export, or nil when `key` holds no export with this id (never made, or erased).
     public func export(_ key: PartitionKey, id: UUID) async throws -> Data? {
         let name = Self.exportBlobName(key, id: id)
-        let content: BlobContent
-        do { content = try await blobs.get(name) } catch BlobStoreError.notFound {
-            return nil
-        } catch let e as BlobStoreError {
-            throw PartitionStoreError.storage(partition: key.description, underlying: e)
-        }
+        guard let content = try await blobIfPresent(key, name) else { return nil }
         return try Self.decodeExport(content.data, key: key, name: name).document
     }
 
@@ -52,10 +47,7 @@ extension PartitionStore {
         let items = try await storage(key, prefix) { try await self.blobs.listAll(prefix: prefix) }
         var deleted = 0
         for item in items {
-            let content: BlobContent
-            do { content = try await blobs.get(item.name) } catch BlobStoreError.notFound { continue } catch let e as BlobStoreError {
-                throw PartitionStoreError.storage(partition: key.description, underlying: e)
-            }
+            guard let content = try await blobIfPresent(key, item.name) else { continue }
             var stale = false
             do {
                 for id in try Self.decodeExport(content.data, key: key, name: item.name).memoryIds
@@ -71,14 +63,7 @@ extension PartitionStore {
                 logger.warning("unreadable export deleted", metadata: ["partition": "\(key)", "blob": "\(item.name)"])
                 stale = true
             }
-            guard stale else { continue }
-            do {
-                try await blobs.delete(item.name, condition: .none)
-                deleted += 1
-            } catch BlobStoreError.notFound {
-            } catch let e as BlobStoreError {
-                throw PartitionStoreError.storage(partition: key.description, underlying: e)
-            }
+            if stale, try await deleteBlob(key, item.name, condition: .none) { deleted += 1 }
         }
         return deleted
     }

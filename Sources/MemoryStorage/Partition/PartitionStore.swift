@@ -203,10 +203,13 @@ public final class PartitionStore: Sendable {
 
     /// The owner id stored in `blob` (an owner entry or an `owner-id` blob); nil when it is gone or empty.
     private func storedId(_ key: PartitionKey, _ blob: String) async throws -> String? {
-        do {
-            let data = try await blobs.get(blob).data
-            return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
-        } catch BlobStoreError.notFound {
+        guard let data = try await blobIfPresent(key, blob)?.data, !data.isEmpty else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The blob, or nil when it does not exist; other storage errors are wrapped with the partition.
+    func blobIfPresent(_ key: PartitionKey, _ name: String) async throws -> BlobContent? {
+        do { return try await blobs.get(name) } catch BlobStoreError.notFound {
             return nil
         } catch let e as BlobStoreError {
             throw PartitionStoreError.storage(partition: key.description, underlying: e)
