@@ -108,7 +108,11 @@ import Testing
     /// A small soak: sequential appends while every blob request draws one of four faults with probability 0.1
     /// each. Every append is acknowledged and in the log exactly once, in order.
     @Test func appendsUnderRandomFaultsLandExactlyOnce() async throws {
-        let store = try patientStore()
+        // About a third of requests draw a fault, so 5 tries ran out in roughly one run of three: give the soak
+        // enough tries that running out is negligible (0.34^20); what it checks is exactly-once, not the budget.
+        let store = try server.store(retry: AzureRetryPolicy(
+            maxAttempts: 20, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50), requestTimeout: .seconds(30),
+            deadline: .seconds(60)))
         try await store.createAppendBlob("log", condition: .ifNoneMatchAny)
         for mode in ["reset-after", "drop-after", "incomplete-after", "status"] {
             try await server.injectFault(op: "*", mode: mode, count: nil, probability: 0.1)
