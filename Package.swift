@@ -92,9 +92,12 @@ let package = Package(
             name: "FunctionsRuntime",
             dependencies: [
                 "MemoryCore",
+                "OutgoingHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // RSA signature checks of Entra ID tokens (`_RSA.Signing.PublicKey`).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .executableTarget(name: "memory-search", dependencies: ["FunctionsRuntime"]),

@@ -59,6 +59,7 @@ extension MemoryService {
                 throw MemoryServiceError.invalid("name at least one of user_id, agent_id, app_id, run_id",
                                                  code: "missing_entity_id")
             }
+            try BoundUserRule.check(scopes: scopes, context, verb: "deletes")
             let deleted = try await eraseCarrying(scopes, context)
             return MemoryJSON.message("Memories deleted successfully!", ["deleted": .number(Double(deleted))])
         }
@@ -75,6 +76,9 @@ extension MemoryService {
                                                  code: "invalid_entity_type")
             }
             let entity = PartitionOwner(kind: kind, id: id)
+            var named = MemoryScopes()
+            named[kind] = id
+            try BoundUserRule.check(scopes: named, context, verb: "deletes")
             guard try await entityIsKnown(entity, context) else {
                 throw MemoryServiceError.notFound("\(kind.rawValue) '\(id.prefix(64))' has no memories", code: "entity_not_found")
             }

@@ -8,6 +8,7 @@ extension MemoryService {
     /// "total_memories","metadata"}],"total_users","total_agents","total_apps","total_runs"}`.
     public func entities(_ context: RequestContext) async throws -> JSONValue {
         try await guarded("entities", context) {
+            try BoundUserRule.checkTenantWide(context, verb: "the entity listing")
             var tally = EntityTally()
             let keys = try await store.partitions(tenant: context.tenant)
             for partial in try await mapPartitions(keys, { EntityTally($0.memories) }) { tally.merge(partial) }

@@ -41,7 +41,8 @@ extension MemoryService {
         try await guarded("getExport", context) {
             if case .string(let s)? = body["memory_export_id"] {
                 let id = try parseMemoryId(s)
-                for key in try await store.partitions(tenant: context.tenant, idHintHex: PartitionOwner.idHintHex(of: id)) {
+                for key in try await store.partitions(tenant: context.tenant, idHintHex: PartitionOwner.idHintHex(of: id))
+                    where BoundUserRule.allows(key, context) {
                     if let document = try await store.export(key, id: id) { return try JSONValue.decode(document) }
                 }
                 throw MemoryServiceError.notFound(
