@@ -19,7 +19,9 @@ public struct HandlerServer: Sendable {
             try await ServiceFactory.makeService(configuration, role: role, logger: logger)
         }
         let handle = ServiceHandle(build)
-        handler = MemoryHTTPHandler(role: role, authenticator: Authenticator(keys: configuration.apiKeys),
+        let authenticator = Authenticator(keys: configuration.apiKeys,
+                                          entra: EntraAuthentication.make(configuration.entra, logger: logger))
+        handler = MemoryHTTPHandler(role: role, authenticator: authenticator,
                                     service: handle, maxBodyBytes: configuration.maxBodyBytes,
                                     trustsHostTimerCalls: configuration.startedByFunctionsHost, logger: logger)
     }
