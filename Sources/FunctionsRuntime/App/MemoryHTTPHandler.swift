@@ -18,6 +18,8 @@ public struct MemoryHTTPHandler: Sendable {
     public let trustsHostTimerCalls: Bool
     public let logger: Logger
     let routes = RouteTable.api
+    /// The MCP endpoint (`/mcp`), served by `memory-local` (the local run and the MCP function app).
+    let mcp: MCPHTTPEndpoint
 
     /// Function names (folders under `functions/`) the host may POST default-mode invocations to.
     public static let httpFunctionNames: Set<String> = ["search", "add", "memory", "compact-now"]
@@ -32,6 +34,7 @@ public struct MemoryHTTPHandler: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.trustsHostTimerCalls = trustsHostTimerCalls
         self.logger = logger
+        self.mcp = MCPHTTPEndpoint(service: service)
     }
 
     /// Answers one request. Never throws: every failure is a JSON error response.
@@ -70,6 +73,9 @@ public struct MemoryHTTPHandler: Sendable {
     func route(_ request: APIRequest, requestId: String) async -> (APIResponse, Outcome) {
         var meta = Outcome()
         do {
+            if MCPHTTPEndpoint.matches(request.path) {
+                return try await serveMCP(request, requestId: requestId)
+            }
             switch routes.match(method: request.method, path: request.path) {
             case .notFound:
                 throw APIError(status: 404, code: "not_found", detail: "no route \(request.method) \(request.path.prefix(200))")
@@ -84,7 +90,7 @@ public struct MemoryHTTPHandler: Sendable {
                     throw APIError(status: 404, code: "wrong_app",
                                    detail: "\(request.method) \(request.path.prefix(200)) is served by the \(app) function app, not \(role.executable); point this client at that app's URL")
                 }
-                let principal = try authenticator.authenticate(request)
+                let principal = try await authenticator.authenticate(request)
                 meta.tenant = principal.tenant
                 guard principal.role >= endpoint.requiredRole else {
                     throw APIError(status: 403, code: "forbidden",
@@ -95,14 +101,18 @@ public struct MemoryHTTPHandler: Sendable {
                     throw APIError(status: 400, code: "invalid_idempotency_key",
                                    detail: "the Idempotency-Key header must be 1 to 200 characters")
                 }
-                let context = RequestContext(tenant: principal.tenant, requestId: requestId, idempotencyKey: idempotencyKey,
-                                             isAdmin: principal.role >= .admin)
+                if endpoint == .compactNow, principal.boundUserId != nil {
+                    throw APIError(status: 403, code: "user_scope_required",
+                                   detail: "this credential is bound to one user_id; compacting the tenant needs an unbound credential")
+                }
+                let context = RequestContext(principal: principal, requestId: requestId, idempotencyKey: idempotencyKey)
                 let handlers = EndpointHandlers(handle: service)
                 let body = try await handlers.run(endpoint, parameters: parameters, request: request,
                                                   principal: principal, context: context)
                 return (APIResponse.json(body), meta)
             }
         } catch let error as APIError {
+            if error.status == 401 || error.status == 403 { meta.cause = error.detail }
             return (error.response(requestId: requestId), meta)
         } catch let error as MemoryServiceError {
             return (APIError(error).response(requestId: requestId), meta)
@@ -115,6 +125,21 @@ public struct MemoryHTTPHandler: Sendable {
                              detail: "an unexpected error occurred; quote request id \(requestId) to the operator")
             return (e.response(requestId: requestId), meta)
         }
+    }
+
+    /// `/mcp`: the caller authenticated like any route, then the MCP transport answers (only `memory-local`
+    /// serves it: its tools read and write).
+    func serveMCP(_ request: APIRequest, requestId: String) async throws -> (APIResponse, Outcome) {
+        var meta = Outcome(route: "mcp")
+        guard role == .local else {
+            throw APIError(status: 404, code: "wrong_app",
+                           detail: "the MCP endpoint is served by memory-local (the local run and the MCP function app), not \(role.executable)")
+        }
+        let principal = try await authenticator.authenticate(request)
+        meta.tenant = principal.tenant
+        let (response, label) = await mcp.respond(request, principal: principal, requestId: requestId)
+        meta.route = label
+        return (response, meta)
     }
 
     /// `POST /search|add|memory` with `{"Data":{"req":…}}`: unwrap, route, wrap the answer in `Outputs.res`.
@@ -159,11 +184,11 @@ public struct MemoryHTTPHandler: Sendable {
         do throws(APIError) {
             var tenant: String? = nil
             if !(trustsHostTimerCalls && invocationId != nil) {
-                let principal = try authenticator.authenticate(request)
+                let principal = try await authenticator.authenticate(request)
                 meta.tenant = principal.tenant
-                guard principal.role >= .admin else {
+                guard principal.role >= .admin, principal.boundUserId == nil else {
                     throw APIError(status: 403, code: "forbidden",
-                                   detail: "this credential has the \(principal.role) role; the compact timer needs admin")
+                                   detail: "the compact timer needs an admin credential not bound to a user_id")
                 }
                 tenant = principal.tenant
             }
