@@ -130,6 +130,9 @@ let package = Package(
             dependencies: [
                 "FunctionsRuntime",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Test issuers sign Entra-style tokens with RSA keys generated in the test.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // Starts the built executables the way the Functions host does. Needs `swift build` first.
