@@ -1,0 +1,89 @@
+import Foundation
+import FunctionsRuntime
+import Hummingbird
+import HummingbirdTesting
+import MemoryStorage
+import Testing
+
+/// The MCP endpoint in process (the official SDK drives it end to end in `Tests/sdk/test_mcp_sdk.py`): transport
+/// rules, auth before JSON-RPC, version negotiation, roles and bound users in tool calls.
+@Suite struct MCPEndpointTests {
+    static let boundKey = "mcp-bound-key"
+    static var keys: String { TestKeys.setting + ";acme:write:\(APIKeyTable.hash(key: boundKey)):carol" }
+
+    static func rpc(_ method: String, id: Int? = 1, params: String = "{}") -> String {
+        let idPart = id.map { #","id":\#($0)"# } ?? ""
+        return #"{"jsonrpc":"2.0"\#(idPart),"method":"\#(method)","params":\#(params)}"#
+    }
+
+    @Test func transportAndAuth() async throws {
+        let app = try makeApp(environment: ["MEMORY_API_KEYS": Self.keys])
+        try await app.test(.router) { client in
+            #expect(try await client.call(.post, "/mcp", body: Self.rpc("ping")).status == 401)
+            #expect(try await client.call(.post, "/mcp", body: Self.rpc("ping"), key: "wrong").status == 401)
+            let ping = try await client.call(.post, "/mcp", body: Self.rpc("ping"), key: TestKeys.acmeRead)
+            #expect(ping.status == 200)
+            #expect(ping.json["result"] == .object([:]))
+            let note = try await client.call(.post, "/api/mcp/", body: Self.rpc("notifications/initialized", id: nil), key: TestKeys.acmeRead)
+            #expect(note.status == 202)
+            #expect(try await client.call(.get, "/mcp", key: TestKeys.acmeRead).status == 405)
+            #expect(try await client.call(.delete, "/mcp", key: TestKeys.acmeRead).status == 405)
+            let badJSON = try await client.call(.post, "/mcp", body: "{", key: TestKeys.acmeRead)
+            #expect(badJSON.status == 400)
+            #expect(badJSON.json["error"]?["code"] == .number(-32700))
+            let badVersion = try await client.call(.post, "/mcp", body: Self.rpc("tools/list"), key: TestKeys.acmeRead,
+                                                   headers: ["MCP-Protocol-Version": "1999-01-01"])
+            #expect(badVersion.status == 400)
+        }
+    }
+
+    @Test func splitAppsDoNotServeIt() async throws {
+        for role in [HandlerRole.search, .add, .compact] {
+            let app = try makeApp(role: role, environment: ["MEMORY_API_KEYS": Self.keys])
+            try await app.test(.router) { client in
+                let answer = try await client.call(.post, "/mcp", body: Self.rpc("ping"), key: TestKeys.acmeRead)
+                #expect(answer.status == 404)
+                #expect(answer.json["code"] == .string("wrong_app"))
+            }
+        }
+    }
+
+    @Test func initializeNegotiatesTheVersion() async throws {
+        let app = try makeApp(environment: ["MEMORY_API_KEYS": Self.keys])
+        try await app.test(.router) { client in
+            for (asked, answered) in [("2025-03-26", "2025-03-26"), ("2025-06-18", "2025-06-18"), ("2099-01-01", "2025-11-25")] {
+                let params = #"{"protocolVersion":"\#(asked)","capabilities":{},"clientInfo":{"name":"t","version":"1"}}"#
+                let answer = try await client.call(.post, "/mcp", body: Self.rpc("initialize", params: params), key: TestKeys.acmeRead)
+                #expect(answer.json["result"]?["protocolVersion"] == .string(answered))
+                #expect(answer.json["result"]?["capabilities"]?["tools"] != nil)
+            }
+            let discover = try await client.call(.post, "/mcp", body: Self.rpc("server/discover"), key: TestKeys.acmeRead,
+                                                 headers: ["MCP-Protocol-Version": "2026-07-28"])
+            #expect(discover.status == 200)
+            #expect(discover.json["error"]?["code"] == .number(-32601))
+        }
+    }
+
+    @Test func toolCallsUseRolesAndBoundUsers() async throws {
+        let app = try makeApp(environment: ["MEMORY_API_KEYS": Self.keys])
+        try await app.test(.router) { client in
+            let add = #"{"name":"add_memories","arguments":{"text":"likes tea","user_id":"u1","infer":false}}"#
+            let refused = try await client.call(.post, "/mcp", body: Self.rpc("tools/call", params: add), key: TestKeys.acmeRead)
+            #expect(refused.json["result"]?["isError"] == .bool(true))
+            let text = refused.json["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
+            #expect(text.hasPrefix("forbidden"))
+            let done = try await client.call(.post, "/mcp", body: Self.rpc("tools/call", params: add), key: TestKeys.acmeWrite)
+            #expect(done.json["result"]?["isError"] == .bool(false))
+            #expect(done.json["result"]?["structuredContent"]?["op"] == .string("add"))
+            // A bound key's user fills in a missing user_id.
+            let bare = #"{"name":"add_memories","arguments":{"text":"likes tea","infer":false}}"#
+            let bound = try await client.call(.post, "/mcp", body: Self.rpc("tools/call", params: bare), key: Self.boundKey)
+            #expect(bound.json["result"]?["structuredContent"]?["scopes"]?["user_id"] == .string("carol"))
+            #expect(bound.json["result"]?["structuredContent"]?["bound_user_id"] == .string("carol"))
+            let unknown = try await client.call(.post, "/mcp", body: Self.rpc("tools/call", params: #"{"name":"nope"}"#), key: TestKeys.acmeRead)
+            #expect(unknown.json["error"]?["code"] == .number(-32602))
+            let listed = try await client.call(.post, "/mcp", body: Self.rpc("tools/list"), key: TestKeys.acmeRead)
+            #expect(listed.json["result"]?["tools"]?.arrayValue?.count == 7)
+        }
+    }
+}
