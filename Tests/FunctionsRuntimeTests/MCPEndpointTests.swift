@@ -64,6 +64,42 @@ import Testing
         }
     }
 
+    /// The stateless 2026-07-28 revision: `params._meta` carries the version and capabilities, headers mirror them.
+    @Test func perRequestEnvelope() async throws {
+        let app = try makeApp(environment: ["MEMORY_API_KEYS": Self.keys])
+        @Sendable func meta(_ version: String) -> String {
+            #""_meta":{"io.modelcontextprotocol/protocolVersion":"\#(version)","io.modelcontextprotocol/clientCapabilities":{}}"#
+        }
+        @Sendable func headers(_ method: String, _ version: String = "2026-07-28", name: String? = nil) -> [String: String] {
+            var h = ["MCP-Protocol-Version": version, "Mcp-Method": method]
+            if let name { h["Mcp-Name"] = name }
+            return h
+        }
+        try await app.test(.router) { client in
+            let discover = try await client.call(.post, "/mcp", body: Self.rpc("server/discover", params: "{\(meta("2026-07-28"))}"),
+                                                 key: TestKeys.acmeRead, headers: headers("server/discover"))
+            #expect(discover.json["result"]?["supportedVersions"]?.arrayValue?.contains(.string("2026-07-28")) == true)
+            #expect(discover.json["result"]?["resultType"] == .string("complete"))
+            #expect(discover.json["result"]?["_meta"]?["io.modelcontextprotocol/serverInfo"]?["name"] == .string("agentmemory"))
+            let list = try await client.call(.post, "/mcp", body: Self.rpc("tools/list", params: "{\(meta("2026-07-28"))}"),
+                                             key: TestKeys.acmeRead, headers: headers("tools/list"))
+            #expect(list.json["result"]?["tools"]?.arrayValue?.count == 7)
+            #expect(list.json["result"]?["ttlMs"] == .number(0))
+            let call = #"{"name":"get_memory","arguments":{"memory_id":"x"},\#(meta("2026-07-28"))}"#
+            let wrongName = try await client.call(.post, "/mcp", body: Self.rpc("tools/call", params: call), key: TestKeys.acmeRead,
+                                                  headers: headers("tools/call", name: "list_memories"))
+            #expect(wrongName.json["error"]?["code"] == .number(-32020))
+            let called = try await client.call(.post, "/mcp", body: Self.rpc("tools/call", params: call), key: TestKeys.acmeRead,
+                                               headers: headers("tools/call", name: "get_memory"))
+            #expect(called.json["result"]?["isError"] == .bool(true))
+            #expect(called.json["result"]?["resultType"] == .string("complete"))
+            let future = try await client.call(.post, "/mcp", body: Self.rpc("tools/list", params: "{\(meta("2099-01-01"))}"),
+                                               key: TestKeys.acmeRead, headers: headers("tools/list", "2099-01-01"))
+            #expect(future.json["error"]?["code"] == .number(-32022))
+            #expect(future.json["error"]?["data"]?["supported"] == .array([.string("2026-07-28")]))
+        }
+    }
+
     @Test func toolCallsUseRolesAndBoundUsers() async throws {
         let app = try makeApp(environment: ["MEMORY_API_KEYS": Self.keys])
         try await app.test(.router) { client in

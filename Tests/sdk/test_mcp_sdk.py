@@ -1,8 +1,9 @@
 """The official `mcp` Python SDK against `memory-local`'s MCP endpoint (`/mcp`, Streamable HTTP, stateless).
 
 The client connects the way an agent platform does (`streamable_http_client` with an `Authorization` header),
-negotiates a protocol version (the SDK's default `auto` mode probes `server/discover` and falls back to the
-`initialize` handshake; a `ClientSession` does the handshake directly), lists the tools and calls each of them.
+negotiates a protocol version (the SDK's default `auto` mode probes `server/discover` and adopts the stateless
+2026-07-28 revision; `legacy` mode and a bare `ClientSession` do the `initialize` handshake), lists the tools and
+calls each of them.
 """
 import json
 import uuid
@@ -37,10 +38,10 @@ def _error_text(result):
     return result.content[0].text
 
 
-async def _with_client(server, key, body):
+async def _with_client(server, key, body, mode="auto"):
     http, transport = _transport(server, key)
     async with http:
-        async with Client(transport) as client:
+        async with Client(transport, mode=mode) as client:
             return await body(client)
 
 
@@ -64,10 +65,13 @@ def test_tools_listed_with_schemas(server):
     run(_with_client(server, WRITE_KEY, body))
 
 
-def test_every_tool_round_trip(server):
+@pytest.mark.parametrize("mode,version", [("auto", "2026-07-28"), ("legacy", "2025-11-25")])
+def test_every_tool_round_trip(server, mode, version):
+    """`auto` probes server/discover and adopts the stateless 2026-07-28 revision; `legacy` does the handshake."""
     user = f"mcp-user-{uuid.uuid4().hex[:8]}"
 
     async def body(client):
+        assert client.protocol_version == version
         added = _structured(await client.call_tool("add_memories", {
             "messages": [{"role": "user", "content": "I am allergic to peanuts and love hiking in the Alps"}],
             "user_id": user, "infer": False, "metadata": {"source": "mcp-test"}}))
@@ -101,7 +105,7 @@ def test_every_tool_round_trip(server):
         assert "deleted" in deleted["message"].lower()
         missing = await client.call_tool("get_memory", {"memory_id": memory_id})
         assert "memory_not_found" in _error_text(missing)
-    run(_with_client(server, WRITE_KEY, body))
+    run(_with_client(server, WRITE_KEY, body, mode=mode))
 
 
 def test_bad_input_is_a_tool_error_not_a_crash(server):
@@ -140,7 +144,8 @@ def test_users_and_tenants_are_isolated(server):
     run(_with_client(server, OTHER_KEY, other_tenant))
 
 
-def test_bound_key_reaches_only_its_user(server):
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_bound_key_reaches_only_its_user(server, mode):
     async def seed(client):
         other = _structured(await client.call_tool("add_memories", {
             "text": "The other user's secret is tangerine", "user_id": "someone-else", "infer": False}))
@@ -160,7 +165,7 @@ def test_bound_key_reaches_only_its_user(server):
         assert "memory_not_found" in _error_text(await client.call_tool("delete_memory", {"memory_id": other_id}))
         listed = _structured(await client.call_tool("list_memories", {}))
         assert listed["count"] >= 1 and all(m["user_id"] == BOUND_USER for m in listed["results"])
-    run(_with_client(server, BOUND_KEY, bound))
+    run(_with_client(server, BOUND_KEY, bound, mode=mode))
 
 
 def test_handshake_session_and_protocol_version(server):

@@ -8,15 +8,41 @@ import MemoryStorage
 struct MCPDispatcher: Sendable {
     let runner: MCPToolRunner
 
-    /// Protocol revisions reachable through the `initialize` handshake, oldest first.
+    /// Protocol revisions reachable through the `initialize` handshake, oldest first (the stateless 2026-07-28
+    /// revision is ``MCPModernEnvelope``).
     static let protocolVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
     static let serverName = "agentmemory"
     static let serverVersion = "1.0.0"
 
-    /// The answer to one message (nil for a notification), and a short label for the request log.
-    func answer(_ message: JSONRPCMessage, principal: Principal, context: RequestContext) async -> (JSONValue?, String) {
-        let id = message.id ?? .null
+    /// The answer to one message (nil for a notification), and a short label for the request log. `header` reads
+    /// the HTTP request's headers (the 2026-07-28 envelope mirrors the body in them).
+    func answer(_ message: JSONRPCMessage, principal: Principal, context: RequestContext,
+                header: (String) -> String? = { _ in nil }) async -> (JSONValue?, String) {
         if message.isNotification { return (nil, message.method) }
+        guard MCPModernEnvelope.isModern(message.params) else {
+            return await answerHandshakeEra(message, principal: principal, context: context)
+        }
+        if let violation = MCPModernEnvelope.violation(message, header: header) { return (violation.json, "envelope") }
+        let id = message.id ?? .null
+        switch message.method {
+        case "server/discover":
+            return (JSONRPCMessage.result(id: id, MCPModernEnvelope.discoverResult(
+                handshakeVersions: Self.protocolVersions, instructions: Self.instructions)), "server/discover")
+        case "tools/list", "tools/call":
+            let (answer, label) = await answerHandshakeEra(message, principal: principal, context: context)
+            guard let answer, case .object(var o) = answer, let result = o["result"] else { return (answer, label) }
+            o["result"] = MCPModernEnvelope.complete(result, cacheable: message.method == "tools/list")
+            return (.object(o), label)
+        default:
+            return (JSONRPCError(id: id, code: JSONRPCError.methodNotFound,
+                                 message: "method '\(message.method.prefix(64))' is not supported by this server").json,
+                    "unsupported")
+        }
+    }
+
+    /// Methods of the revisions reached through `initialize` (also the core of the 2026-07-28 ones).
+    func answerHandshakeEra(_ message: JSONRPCMessage, principal: Principal, context: RequestContext) async -> (JSONValue?, String) {
+        let id = message.id ?? .null
         switch message.method {
         case "initialize":
             return (JSONRPCMessage.result(id: id, initializeResult(message.params)), "initialize")
@@ -61,9 +87,10 @@ struct MCPDispatcher: Sendable {
             "capabilities": .object(["tools": .object(["listChanged": .bool(false)])]),
             "serverInfo": .object(["name": .string(Self.serverName), "title": .string("AgentMemory"),
                                    "version": .string(Self.serverVersion)]),
-            "instructions": .string(
-                "Long-term memory. Before answering, call search_memories with the user's message and the user_id; "
-                    + "put its memory_block into your context. After answering, call add_memories with the new messages."),
+            "instructions": .string(Self.instructions),
         ])
     }
+
+    static let instructions = "Long-term memory. Before answering, call search_memories with the user's message and the "
+        + "user_id; put its memory_block into your context. After answering, call add_memories with the new messages."
 }

@@ -66,33 +66,34 @@ public struct MCPHTTPEndpoint: Sendable {
             var answers: [JSONValue] = []
             var labels: [String] = []
             for item in items {
-                let (answer, label) = await one(item, principal: principal, context: context)
+                let (answer, label) = await one(item, request: request, principal: principal, context: context)
                 if let answer { answers.append(answer) }
                 labels.append(label)
             }
             let label = "mcp:batch(\(labels.prefix(5).joined(separator: ",")))"
             return answers.isEmpty ? (APIResponse(status: 202), label) : (Self.reply(.array(answers)), label)
         default:
-            let (answer, label) = await one(json, principal: principal, context: context)
+            let (answer, label) = await one(json, request: request, principal: principal, context: context)
             guard let answer else { return (APIResponse(status: 202), "mcp:\(label)") }
             return (Self.reply(answer), "mcp:\(label)")
         }
     }
 
-    func one(_ json: JSONValue, principal: Principal, context: RequestContext) async -> (JSONValue?, String) {
+    func one(_ json: JSONValue, request: APIRequest, principal: Principal, context: RequestContext) async -> (JSONValue?, String) {
         if JSONRPCMessage.isResponse(json) { return (nil, "response") }
         do {
             let message = try JSONRPCMessage(json)
-            return await dispatcher.answer(message, principal: principal, context: context)
+            return await dispatcher.answer(message, principal: principal, context: context, header: { request.header($0) })
         } catch {
             return (error.json, "invalid")
         }
     }
 
-    /// `initialize` carries its version in the body; a newer client's discovery probe is answered "method not
-    /// found" (so it falls back to `initialize`) whatever version header it sends.
+    /// Messages whose version is not the header's business here: `initialize` carries it in the body, the
+    /// 2026-07-28 envelope in `params._meta` (checked by ``MCPModernEnvelope``), and unknown methods get -32601.
     static func isHandshakeOrProbe(_ json: JSONValue) -> Bool {
         guard let method = json["method"]?.stringValue else { return false }
+        if case .object(let params)? = json["params"], MCPModernEnvelope.isModern(params) { return true }
         return method == "initialize" || !["ping", "tools/list", "tools/call"].contains(method)
     }
 
