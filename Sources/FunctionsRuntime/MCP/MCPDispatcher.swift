@@ -18,7 +18,7 @@ struct MCPDispatcher: Sendable {
     /// the HTTP request's headers (the 2026-07-28 envelope mirrors the body in them).
     func answer(_ message: JSONRPCMessage, principal: Principal, context: RequestContext,
                 header: (String) -> String? = { _ in nil }) async -> (JSONValue?, String) {
-        if message.isNotification { return (nil, message.method) }
+        if message.isNotification { return (nil, String(message.method.prefix(64))) }
         guard MCPModernEnvelope.isModern(message.params) else {
             return await answerHandshakeEra(message, principal: principal, context: context)
         }
