@@ -74,6 +74,7 @@ public struct MemoryHTTPHandler: Sendable {
         var meta = Outcome()
         do {
             if MCPHTTPEndpoint.matches(request.path) {
+                meta.route = "mcp"  // what a refused MCP request (401, wrong_app) logs
                 return try await serveMCP(request, requestId: requestId)
             }
             switch routes.match(method: request.method, path: request.path) {
