@@ -26,6 +26,16 @@ import Testing
         return String(decoding: try! JSONEncoder().encode(envelope), as: UTF8.self)
     }
 
+    /// A query string as decoded pairs (what the routes read).
+    static func query(_ raw: String?) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in (raw ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            out[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        return out
+    }
+
     static func res(_ json: JSONValue) -> (status: Int?, body: JSONValue?, contentType: String?) {
         let res = json["Outputs"]?["res"]
         let body = res?["body"]?.stringValue.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
@@ -161,20 +171,23 @@ import Testing
         }
     }
 
-    @Test func lenientEnvelopeParsing() throws {
+    @Test func lenientEnvelopeParsing() async throws {
         let envelope: JSONValue = .object(["Data": .object(["req": .object([
             "Url": .string("https://app.azurewebsites.net/api/v1/memories/x/?a=1&b=two%20words"),
             "Method": .string("put"),
             "Headers": .object(["X-Multi": .array([.string("a"), .string("b")]), "Single": .string("s")]),
             "Body": .object(["text": .string("hi")]),
         ])])])
-        let r = try InvocationEnvelope.httpRequest(from: envelope, maxBodyBytes: 1024)
-        #expect(r.method == "PUT")
-        #expect(r.path == "/api/v1/memories/x/")
-        #expect(r.query == ["a": "1", "b": "two words"])
-        #expect(r.header("x-multi") == "a,b")
-        #expect(r.header("single") == "s")
-        #expect(try JSONDecoder().decode(JSONValue.self, from: r.body) == .object(["text": .string("hi")]))
+        let r = try InvocationEnvelope.httpRequest(from: envelope, maxBodyBytes: 1024, invocationId: "inv-9")
+        #expect(r.method == .put)
+        #expect(r.uri.path == "/api/v1/memories/x/")
+        #expect(Self.query(r.uri.query) == ["a": "1", "b": "two words"])
+        #expect(r.headers[HTTPFields.Element.Name("x-multi")!] == "a,b")
+        #expect(r.headers[HTTPFields.Element.Name("single")!] == "s")
+        #expect(r.headers[HTTPFields.Element.Name("X-Azure-Functions-InvocationId")!] == "inv-9")
+        let body = r.body
+        let bytes = try await body.collect(upTo: 1024)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView)) == .object(["text": .string("hi")]))
         #expect(throws: APIError.self) {
             try InvocationEnvelope.httpRequest(from: .object(["Data": .object(["req": .object(["Url": .string("/x"), "Body": .string(String(repeating: "a", count: 2000))])])]), maxBodyBytes: 1024)
         }

@@ -92,6 +92,49 @@ import Testing
         }
     }
 
+    /// What the route table resolves: captures (percent-decoded), the `api` prefix, empty segments, 405 vs 404.
+    @Test func routeMatching() async throws {
+        let app = try makeApp()
+        try await app.test(.router) { client in
+            let history = try await client.call(.get, "/api/v1/memories/\(memory)/history/")
+            #expect(history.json["op"] == .string("history"))
+            #expect(history.json["id"] == .string(memory))
+            let entity = try await client.call(.delete, "/v2/entities/agent/a%2Fb")
+            #expect(entity.json["op"] == .string("delete_entity"))
+            #expect(entity.json["type"] == .string("agent"))
+            #expect(entity.json["id"] == .string("a/b"))
+            let doubled = try await client.call(.post, "/v3//memories//add", body: #"{"messages":"hi","user_id":"u"}"#)
+            #expect(doubled.json["op"] == .string("add"))
+            let get = try await client.call(.get, "/v3/memories/add/")
+            #expect(get.status == 405)
+            #expect(get.headers[.allow] == "POST")
+            let nope = try await client.call(.get, "/v1/nope")
+            #expect(nope.status == 404)
+            #expect(nope.json["code"] == .string("not_found"))
+            #expect(nope.json["request_id"]?.stringValue?.isEmpty == false)
+        }
+    }
+
+    /// The same app over a real socket: HTTP/1.1 framing, the 405's `Allow`, and an invocation envelope.
+    @Test func liveServerAnswersOverTCP() async throws {
+        let app = try makeApp(environment: ["MEMORY_API_KEYS": TestKeys.setting])
+        try await app.test(.live) { client in
+            let ping = try await client.call(.get, "/api/v1/ping/", key: TestKeys.acmeRead,
+                                             headers: ["X-Azure-Functions-InvocationId": "live-1"])
+            #expect(ping.status == 200)
+            #expect(ping.json["org_id"] == .string("acme"))
+            let wrong = try await client.call(.patch, "/api/v1/memories/\(memory)/", key: TestKeys.acmeRead)
+            #expect(wrong.status == 405)
+            #expect(wrong.headers[.allow] == "GET, PUT, DELETE")
+            let none = try await client.call(.get, "/api/v1/entities/", headers: ["X-Azure-Functions-InvocationId": "live-2"])
+            #expect(none.status == 401)
+            #expect(none.json["request_id"] == .string("live-2"))
+            #expect(none.headers[.wwwAuthenticate] == "Token")
+            let ready = try await client.call(.get, "/")
+            #expect(ready.json["status"] == .string("ok"))
+        }
+    }
+
     @Test func unknownRouteIs404AndWrongMethodIs405() async throws {
         let app = try makeApp()
         try await app.test(.router) { client in
