@@ -2,6 +2,7 @@ import Foundation
 import FunctionsRuntime
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import MemoryStorage
 import Testing
 
@@ -103,11 +104,14 @@ import Testing
             #expect(entity.json["op"] == .string("delete_entity"))
             #expect(entity.json["type"] == .string("agent"))
             #expect(entity.json["id"] == .string("a/b"))
-            let doubled = try await client.call(.post, "/v3//memories//add", body: #"{"messages":"hi","user_id":"u"}"#)
+            let doubled = try await client.call(.post, "//v3//memories/add", body: #"{"messages":"hi","user_id":"u"}"#)
             #expect(doubled.json["op"] == .string("add"))
             let get = try await client.call(.get, "/v3/memories/add/")
             #expect(get.status == 405)
             #expect(get.headers[.allow] == "POST")
+            let trace = try await client.call(.trace, "/v1/ping/")
+            #expect(trace.status == 405)
+            #expect(trace.headers[.allow] == "GET")
             let nope = try await client.call(.get, "/v1/nope")
             #expect(nope.status == 404)
             #expect(nope.json["code"] == .string("not_found"))
@@ -325,6 +329,28 @@ import Testing
 
             #expect(status6 == 404)
         }
+    }
+
+    /// A service that could not be built (a test's build; the executables exit instead) answers 503 naming the
+    /// setting, while readiness still answers.
+    @Test func aServiceThatCannotBeBuiltIs503NamingTheSetting() async throws {
+        let logs = LogCollector()
+        let logger = Logger(label: "test") { label in JSONLogHandler(label: label, level: .info, sink: logs.sink) }
+        let server = HandlerServer(configuration: try RuntimeConfiguration(environment: [:]), role: .local, logger: logger) {
+            throw ConfigurationError(setting: "MEMORY_STORAGE", problem: "cannot create the storage folder /nope")
+        }
+        try await server.application(port: 0).test(.router) { client in
+            let ready = try await client.call(.get, "/")
+            #expect(ready.status == 200)
+            let r = try await client.call(.get, "/v1/entities/", headers: ["X-Azure-Functions-InvocationId": "inv-503"])
+            #expect(r.status == 503)
+            #expect(r.json["code"] == .string("service_unavailable"))
+            #expect(r.json["detail"]?.stringValue?.contains("MEMORY_STORAGE") == true)
+            #expect(r.json["request_id"] == .string("inv-503"))
+        }
+        let line = logs.objects().compactMap { $0 }.first { $0["invocation_id"] == "inv-503" }
+        #expect(line?["cause"]?.contains("MEMORY_STORAGE") == true)
+        #expect(line?["status"] == "503")
     }
 
     @Test func unexpectedErrorIs500WithRequestIdAndLoggedCause() async throws {

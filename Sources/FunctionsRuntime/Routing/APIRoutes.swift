@@ -31,8 +31,9 @@ enum APIRoutes {
         (.post, "admin/compact", .compactNow),
     ]
 
-    /// Methods answered with 405 on a known path that does not serve them (any other method is a 404).
-    static let refusedMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+    /// Every method HTTP defines: on a known path that does not serve it, a 405. (SwiftNIO's parser refuses
+    /// unknown method names with a 400 before they reach the router.)
+    static let refusedMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace, .connect]
 
     /// The API routes; each runs ``AppGateMiddleware`` (wrong app → 404), then ``AuthMiddleware`` (401/403),
     /// then ``EndpointResponder``.
