@@ -109,9 +109,11 @@ import Testing
             let get = try await client.call(.get, "/v3/memories/add/")
             #expect(get.status == 405)
             #expect(get.headers[.allow] == "POST")
-            let trace = try await client.call(.trace, "/v1/ping/")
-            #expect(trace.status == 405)
-            #expect(trace.headers[.allow] == "GET")
+            for method in [HTTPRequest.Method.trace, .head, HTTPRequest.Method("QUERY")!] {
+                let other = try await client.call(method, "/v1/ping/")
+                #expect(other.status == 405, "\(method)")
+                #expect(other.headers[.allow] == "GET", "\(method)")
+            }
             let nope = try await client.call(.get, "/v1/nope")
             #expect(nope.status == 404)
             #expect(nope.json["code"] == .string("not_found"))

@@ -1,7 +1,8 @@
 import Hummingbird
 
 /// Builds the Hummingbird router of a handler: readiness, then the API routes behind the router-wide
-/// middleware (``ErrorMiddleware``, ``BodyLimitMiddleware``) and each route's own (``APIRoutes``).
+/// middleware (``ErrorMiddleware``, ``BodyLimitMiddleware``, ``MethodNotAllowedMiddleware``) and each route's
+/// own (``APIRoutes``).
 enum HandlerRouter {
     static func make(role: HandlerRole, authenticator: Authenticator, service: ServiceHandle,
                      maxBodyBytes: Int) -> Router<MemoryRequestContext> {
@@ -18,6 +19,7 @@ enum HandlerRouter {
         }
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBodyBytes: maxBodyBytes))
+        router.add(middleware: MethodNotAllowedMiddleware(index: APIRoutes.allowedMethodsIndex()))
         APIRoutes.register(on: router, role: role, authenticator: authenticator,
                            handlers: EndpointHandlers(handle: service))
         return router

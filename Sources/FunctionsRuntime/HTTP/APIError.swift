@@ -6,8 +6,8 @@ import MemoryCore
 ///
 /// Every failure reported to a client is one of these: routes and middleware throw it and Hummingbird's router
 /// turns it into the response (``HTTPResponseError``). Other errors are mapped into one by
-/// ``APIError/init(mapping:requestId:request:)``, the single place that decides what a failure looks like on
-/// the wire, so no bad input ever turns into a 500 and a 500 always carries the request id.
+/// ``APIError/mapped(_:requestId:request:)``, the single place that decides what a failure looks like on the
+/// wire, so no bad input ever turns into a 500 and a 500 always carries the request id.
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var code: String
@@ -42,17 +42,13 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         self.init(status: status, code: error.code, detail: error.detail, headers: headers)
     }
 
-    /// Any error thrown while answering `request`, as the client sees it, with `requestId` attached.
+    /// Any error thrown while answering `request`, as the client sees it, with `requestId` attached; the one
+    /// place that decides what a failure looks like on the wire.
     ///
     /// ``APIError`` stays as it is; ``MemoryServiceError`` maps by kind; ``ConfigurationError`` (the service could
     /// not be built) is a 503 naming the setting; Hummingbird's own 404 (no route) is `not_found`. Anything
-    /// else is a 500 `internal_error` that tells the caller to quote the request id; `cause` is then what the
-    /// log line must record for the on-call person (never sent to the client).
-    public init(mapping error: any Error, requestId: String, request: Request) {
-        self = Self.mapped(error, requestId: requestId, request: request).error
-    }
-
-    /// ``init(mapping:requestId:request:)`` plus the cause to log (nil when the answer says it all).
+    /// else is a 500 `internal_error` that tells the caller to quote the request id. `cause` is what the log
+    /// line must record for the on-call person (never sent to the client); nil when the answer says it all.
     static func mapped(_ error: any Error, requestId: String, request: Request) -> (error: APIError, cause: String?) {
         var mapped: APIError
         var cause: String?

@@ -1,7 +1,7 @@
 import Hummingbird
 
 /// The router's outermost middleware: turns whatever a route or middleware throws into an ``APIError``
-/// carrying the request id (``APIError/init(mapping:requestId:request:)``), records the cause of an unexpected
+/// carrying the request id (``APIError/mapped(_:requestId:request:)``), records the cause of an unexpected
 /// failure for the log line, and rethrows it for the router to answer. Also sees the router's own "no route"
 /// 404 and makes it the API's `not_found`.
 struct ErrorMiddleware: RouterMiddleware {

@@ -8,7 +8,7 @@ import Logging
 /// `method`, `path`, `route`, `status`, `duration_ms`, `role`, and when known `invocation_id`, `tenant` and
 /// `cause` (at `error` level for a 5xx, else `info`); never a body, a memory's text or a key. An error that
 /// reaches it (thrown outside the router, e.g. by the invocation seam) is answered here through
-/// ``APIError/init(mapping:requestId:request:)`` like the router's.
+/// ``APIError/mapped(_:requestId:request:)`` like the router's.
 public struct RequestLogMiddleware: RouterMiddleware {
     public typealias Context = MemoryRequestContext
     let role: HandlerRole

@@ -5,7 +5,8 @@ import Hummingbird
 ///
 /// Every template is registered plain and under `api/` (the Functions route prefix); the router compares
 /// case-insensitively and ignores empty segments, so the trailing slash is optional. `{name}` captures one
-/// segment (percent-decoded by ``EndpointResponder``). A known path with another method is a 405 with `Allow`.
+/// segment (percent-decoded by ``EndpointResponder``). A known path with another method is a 405 with `Allow`
+/// (``MethodNotAllowedMiddleware``).
 enum APIRoutes {
     static let table: [(method: HTTPRequest.Method, path: String, endpoint: Endpoint)] = [
         (.get, "v1/ping", .ping),
@@ -31,19 +32,11 @@ enum APIRoutes {
         (.post, "admin/compact", .compactNow),
     ]
 
-    /// Every method HTTP defines: on a known path that does not serve it, a 405. (SwiftNIO's parser refuses
-    /// unknown method names with a 400 before they reach the router.)
-    static let refusedMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace, .connect]
-
     /// The API routes; each runs ``AppGateMiddleware`` (wrong app → 404), then ``AuthMiddleware`` (401/403),
     /// then ``EndpointResponder``.
     static func register(on router: Router<MemoryRequestContext>, role: HandlerRole, authenticator: Authenticator,
                          handlers: EndpointHandlers) {
-        var allowed: [String: [HTTPRequest.Method]] = [:]
-        var order: [String] = []
         for route in table {
-            if allowed[route.path] == nil { order.append(route.path) }
-            allowed[route.path, default: []].append(route.method)
             for prefix in ["", "api/"] {
                 router.group()
                     .add(middleware: AppGateMiddleware(endpoint: route.endpoint, role: role))
@@ -52,27 +45,24 @@ enum APIRoutes {
                         responder: EndpointResponder(endpoint: route.endpoint, handlers: handlers))
             }
         }
+    }
+
+    /// A router over the same templates that answers `GET` on each with the methods the path serves in `Allow`
+    /// (for ``MethodNotAllowedMiddleware``: it resolves paths exactly as the API router does).
+    static func allowedMethodsIndex() -> RouterResponder<MemoryRequestContext> {
+        var allowed: [String: [HTTPRequest.Method]] = [:]
+        var order: [String] = []
+        for route in table {
+            if allowed[route.path] == nil { order.append(route.path) }
+            allowed[route.path, default: []].append(route.method)
+        }
+        let index = Router(context: MemoryRequestContext.self, options: .caseInsensitive)
         for path in order {
-            let methods = allowed[path] ?? []
-            let refusal = MethodNotAllowedResponder(allowed: methods)
-            for method in refusedMethods where !methods.contains(method) {
-                for prefix in ["", "api/"] {
-                    router.on(RouterPath(prefix + path), method: method, responder: refusal)
-                }
+            let list = (allowed[path] ?? []).map(\.rawValue).joined(separator: ", ")
+            for prefix in ["", "api/"] {
+                index.get(RouterPath(prefix + path)) { _, _ in Response(status: .ok, headers: [.allow: list]) }
             }
         }
-    }
-}
-
-/// A known path asked with a method it does not serve: 405 `method_not_allowed` with `Allow`.
-struct MethodNotAllowedResponder: HTTPResponder {
-    typealias Context = MemoryRequestContext
-    let allowed: [HTTPRequest.Method]
-
-    func respond(to request: Request, context: Context) async throws -> Response {
-        let list = allowed.map(\.rawValue).joined(separator: ", ")
-        throw APIError(status: .methodNotAllowed, code: "method_not_allowed",
-                       detail: "\(request.method.rawValue) is not allowed on \(request.uri.path.prefix(200)); use \(list)",
-                       headers: ["Allow": list])
+        return index.buildResponder()
     }
 }

@@ -8,7 +8,7 @@ import MemoryCore
 /// build. In the handler executables a failed build ends the process (``HandlerMain`` prints the setting and
 /// exits 2), so requests only ever see a built service; a build that throws without ending the process (a
 /// test's or a benchmark's) makes each such request fail with that error, mapped like any other
-/// (``APIError/init(mapping:requestId:request:)``: a ``ConfigurationError`` is a 503 naming the setting).
+/// (``APIError/mapped(_:requestId:request:)``: a ``ConfigurationError`` is a 503 naming the setting).
 public final class ServiceHandle: Sendable {
     private let task: Task<any MemoryBackend, any Error>
 
