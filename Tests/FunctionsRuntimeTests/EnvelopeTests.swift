@@ -62,6 +62,28 @@ import Testing
         }
     }
 
+    /// One log line per invocation, naming the inner request, its route and status (also for an inner `GET /`).
+    @Test func anEnvelopeIsLoggedOnceAsItsInnerRequest() async throws {
+        let logs = LogCollector()
+        let app = try makeApp(role: .search, environment: ["MEMORY_API_KEYS": TestKeys.setting], logs: logs)
+        let search = Self.httpEnvelope(method: "POST", url: "http://h/api/v3/memories/search/", body: #"{"query":"q","user_id":"u"}"#,
+                                       headers: ["Authorization": ["Token \(TestKeys.acmeRead)"]])
+        let readiness = Self.httpEnvelope(method: "GET", url: "http://h/", body: nil)
+        try await app.test(.router) { client in
+            _ = try await client.call(.post, "/search", body: search, headers: ["X-Azure-Functions-InvocationId": "inv-log"])
+            _ = try await client.call(.post, "/search", body: readiness, headers: ["X-Azure-Functions-InvocationId": "inv-ready"])
+        }
+        let lines = logs.objects().compactMap { $0 }
+        let searchLines = lines.filter { $0["invocation_id"] == "inv-log" }
+        #expect(searchLines.count == 1)
+        #expect(searchLines.first?["route"] == "envelope:search:search")
+        #expect(searchLines.first?["method"] == "POST")
+        #expect(searchLines.first?["path"] == "/api/v3/memories/search/")
+        #expect(searchLines.first?["status"] == "200")
+        #expect(searchLines.first?["tenant"] == "acme")
+        #expect(lines.filter { $0["invocation_id"] == "inv-ready" }.count == 1)
+    }
+
     @Test func envelopeCarriesErrorStatusesInsideA200() async throws {
         let app = try makeApp(role: .add, environment: ["MEMORY_API_KEYS": TestKeys.setting])
         try await app.test(.router) { client in

@@ -73,6 +73,7 @@ struct FunctionsInvocationResponder<Router: HTTPResponder>: HTTPResponder where 
         context.log.update {
             $0.route = "envelope:\(function):\($0.route)"
             $0.status = Int(response.status.code)
+            $0.quiet = false  // an invocation is logged even when it wraps a readiness probe
         }
         return try await InvocationEnvelope.httpResponse(
             response, logs: ["\(inner.method.rawValue) \(inner.uri.path) -> \(response.status.code)"])
