@@ -6,7 +6,7 @@ import MemoryStorage
 /// reference §1.6) and its answer (§1.7).
 ///
 /// Parsing is lenient where the host varies: `Query` as an object or a JSON string, header values as arrays
-/// or strings, a missing `Body`, a `Body` that is an object rather than a string, a `null` `ScheduleStatus`.
+/// or strings, a missing `Body`, a `Body` that is an object rather than a string (the timer's: ``TimerInvocation``).
 public enum InvocationEnvelope {
     /// The HTTP request carried in `Data.req` (or the first `Data` entry that looks like one), as a Hummingbird
     /// request ready for the router. The host's `invocationId` is added as `X-Azure-Functions-InvocationId` when
