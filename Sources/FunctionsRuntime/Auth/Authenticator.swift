@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 
 /// Resolves a request's API key to a ``Principal``.
 ///
@@ -12,15 +13,15 @@ public struct Authenticator: Sendable {
     }
 
     /// The principal, or a 401 ``APIError`` when a key is required and missing or unknown.
-    public func authenticate(_ request: APIRequest) throws(APIError) -> Principal {
+    public func authenticate(_ headers: HTTPFields) throws(APIError) -> Principal {
         if keys.isOpen { return Principal(tenant: APIKeyTable.defaultTenant, role: .admin) }
-        guard let key = Self.presentedKey(request) else {
-            throw APIError(status: 401, code: "missing_api_key",
+        guard let key = Self.presentedKey(headers) else {
+            throw APIError(status: .unauthorized, code: "missing_api_key",
                            detail: "send an API key as 'Authorization: Token <key>', 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
                            headers: ["WWW-Authenticate": "Token"])
         }
         guard let principal = keys.principal(forKey: key) else {
-            throw APIError(status: 401, code: "invalid_api_key",
+            throw APIError(status: .unauthorized, code: "invalid_api_key",
                            detail: "the API key is not known to this service (check MEMORY_API_KEYS holds its SHA-256)",
                            headers: ["WWW-Authenticate": "Token"])
         }
@@ -28,15 +29,15 @@ public struct Authenticator: Sendable {
     }
 
     /// The key a request carries, if any.
-    static func presentedKey(_ request: APIRequest) -> String? {
-        if let auth = request.header("authorization") {
+    static func presentedKey(_ headers: HTTPFields) -> String? {
+        if let auth = headers[.authorization] {
             let trimmed = auth.trimmingCharacters(in: .whitespaces)
             for scheme in ["token ", "bearer "] where trimmed.lowercased().hasPrefix(scheme) {
                 let key = trimmed.dropFirst(scheme.count).trimmingCharacters(in: .whitespaces)
                 if !key.isEmpty { return key }
             }
         }
-        if let key = request.header("x-api-key")?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
+        if let key = headers[.apiKey]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
         return nil
     }
 }
