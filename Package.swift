@@ -94,6 +94,7 @@ let package = Package(
                 "MemoryCore",
                 "OutgoingHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 // RSA signature checks of Entra ID tokens (`_RSA.Signing.PublicKey`).

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 
 /// Resolves a request's credential to a ``Principal``.
 ///
@@ -20,15 +21,16 @@ public struct Authenticator: Sendable {
     public var isOpen: Bool { keys.isOpen && entra == nil }
 
     /// The principal, or a 401 ``APIError`` when a credential is required and missing or not valid (403 for an
-    /// Entra caller without an app role, 503 when the token issuer's keys cannot be fetched).
-    public func authenticate(_ request: APIRequest) async throws(APIError) -> Principal {
+    /// Entra caller without an app role, 503 when the token issuer's keys cannot be fetched). The error's detail
+    /// says why (for the log line's `cause` too) and never quotes the credential.
+    public func authenticate(_ headers: HTTPFields) async throws(APIError) -> Principal {
         if isOpen { return Principal(tenant: APIKeyTable.defaultTenant, role: .admin) }
         // Easy Auth validated the caller's token already and strips this header from clients' requests.
-        if let entra, entra.mapper.settings.trustAppServiceAuth, let header = request.header(AppServicePrincipal.headerName) {
+        if let entra, entra.mapper.settings.trustAppServiceAuth, let header = headers[.appServicePrincipal] {
             return try entra.principal(appServiceHeader: header)
         }
-        guard let credential = Self.presentedKey(request) else {
-            throw APIError(status: 401, code: "missing_api_key",
+        guard let credential = Self.presentedKey(headers) else {
+            throw APIError(status: .unauthorized, code: "missing_api_key",
                            detail: "send an API key as 'Authorization: Token <key>', 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
                                + (entra?.validator != nil ? ", or an Entra ID access token as 'Authorization: Bearer <token>'" : ""),
                            headers: ["WWW-Authenticate": "Token"])
@@ -37,7 +39,7 @@ public struct Authenticator: Sendable {
             return try await entra.principal(token: credential)
         }
         guard let principal = keys.principal(forKey: credential) else {
-            throw APIError(status: 401, code: "invalid_api_key",
+            throw APIError(status: .unauthorized, code: "invalid_api_key",
                            detail: "the API key is not known to this service (check MEMORY_API_KEYS holds its SHA-256)",
                            headers: ["WWW-Authenticate": "Token"])
         }
@@ -45,15 +47,15 @@ public struct Authenticator: Sendable {
     }
 
     /// The key a request carries, if any.
-    static func presentedKey(_ request: APIRequest) -> String? {
-        if let auth = request.header("authorization") {
+    static func presentedKey(_ headers: HTTPFields) -> String? {
+        if let auth = headers[.authorization] {
             let trimmed = auth.trimmingCharacters(in: .whitespaces)
             for scheme in ["token ", "bearer "] where trimmed.lowercased().hasPrefix(scheme) {
                 let key = trimmed.dropFirst(scheme.count).trimmingCharacters(in: .whitespaces)
                 if !key.isEmpty { return key }
             }
         }
-        if let key = request.header("x-api-key")?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
+        if let key = headers[.apiKey]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
         return nil
     }
 }

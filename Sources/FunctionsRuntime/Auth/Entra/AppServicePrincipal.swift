@@ -1,12 +1,11 @@
 import Foundation
+import Hummingbird
 import MemoryStorage
 
 /// The caller as App Service Authentication ("Easy Auth") describes it in `X-MS-CLIENT-PRINCIPAL`: base64 JSON
 /// `{"auth_typ","claims":[{"typ","val"}],"name_typ","role_typ"}`. Trusted only with `MEMORY_TRUST_APP_SERVICE_AUTH`
 /// (the platform then validates the token and strips any such header a client sends).
 enum AppServicePrincipal {
-    static let headerName = "x-ms-client-principal"
-
     /// Long claim type URIs Easy Auth uses for the claims the mapper reads.
     static let claimAliases: [String: String] = [
         "http://schemas.microsoft.com/identity/claims/tenantid": "tid",
@@ -31,4 +30,9 @@ enum AppServicePrincipal {
         if !roles.isEmpty { claims["roles"] = .array(roles) }
         return claims
     }
+}
+
+extension HTTPField.Name {
+    /// The caller App Service Authentication validated (``AppServicePrincipal``).
+    static let appServicePrincipal = HTTPField.Name("X-MS-CLIENT-PRINCIPAL")!
 }
