@@ -92,7 +92,7 @@ import Testing
              bound: [.own: (200, nil), .other: (404, "export_not_found"), .none: (404, "export_not_found")]),
     ]
 
-    static func app() throws -> (Application<HummingbirdAdapter>, URL) {
+    static func app() throws -> (Application<HandlerResponder>, URL) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agentmemory-bound-\(UUID().uuidString)")
         let config = try RuntimeConfiguration(environment: [
             "MEMORY_API_KEYS": Keys.setting, "MEMORY_STORAGE": folder.path, "MEMORY_EMBEDDER": "hash",

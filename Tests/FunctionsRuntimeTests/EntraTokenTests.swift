@@ -73,7 +73,7 @@ import Testing
             let now = Date().timeIntervalSince1970
             func expectRefused(_ token: String, _ fragment: String, status: Int = 401, sourceLocation: SourceLocation = #_sourceLocation) async {
                 let error = await Self.refusal(auth, token)
-                #expect(error?.status == status, sourceLocation: sourceLocation)
+                #expect(error.map { Int($0.status.code) } == status, sourceLocation: sourceLocation)
                 #expect(error?.detail.contains(fragment) == true, "\(error?.detail ?? "accepted")", sourceLocation: sourceLocation)
                 #expect(error?.detail.contains(token) != true, sourceLocation: sourceLocation)
             }

@@ -2,7 +2,7 @@ import Hummingbird
 
 /// Builds the Hummingbird router of a handler: readiness, then the API routes behind the router-wide
 /// middleware (``ErrorMiddleware``, ``BodyLimitMiddleware``, ``MethodNotAllowedMiddleware``) and each route's
-/// own (``APIRoutes``).
+/// own (``APIRoutes``), and the MCP endpoint (`/mcp`) behind the same.
 enum HandlerRouter {
     static func make(role: HandlerRole, authenticator: Authenticator, service: ServiceHandle,
                      maxBodyBytes: Int) -> Router<MemoryRequestContext> {
@@ -22,6 +22,8 @@ enum HandlerRouter {
         router.add(middleware: MethodNotAllowedMiddleware(index: APIRoutes.allowedMethodsIndex()))
         APIRoutes.register(on: router, role: role, authenticator: authenticator,
                            handlers: EndpointHandlers(handle: service))
+        APIRoutes.registerMCP(on: router, role: role, authenticator: authenticator,
+                              endpoint: MCPHTTPEndpoint(service: service))
         return router
     }
 }

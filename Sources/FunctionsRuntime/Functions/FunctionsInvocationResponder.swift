@@ -82,7 +82,8 @@ struct FunctionsInvocationResponder<Router: HTTPResponder>: HTTPResponder where 
     /// `POST /compact` with `{"Data":{"timer":…}}`: compact every tenant's partitions (the host's timer call),
     /// or the caller's tenant (an admin credential, e.g. in the local run). With a failed partition the status
     /// is 500, which the host records as a failed invocation (the `Logs` say which partitions, by hashed id, and
-    /// what to do). The answer names no ids. Refusals (wrong app, 401, 403, 413) are plain API errors.
+    /// what to do). The answer names no ids. Refusals (wrong app, 401, 403 also for a credential bound to a user_id,
+    /// 413) are plain API errors.
     func timer(_ request: Request, context: Context) async throws -> Response {
         context.log.update { $0.route = "timer:compact" }
         guard role.servesTimer else {
@@ -93,11 +94,12 @@ struct FunctionsInvocationResponder<Router: HTTPResponder>: HTTPResponder where 
         let body = try await BodyLimitMiddleware.collect(&outer, upTo: envelopeLimit)
         var tenant: String? = nil
         if !(trustsHostTimerCalls && context.invocationId != nil) {
-            let principal = try authenticator.authenticate(request.headers)
-            context.log.update { $0.tenant = principal.tenant }
-            guard principal.role >= .admin else {
-                throw APIError(status: .forbidden, code: "forbidden",
-                               detail: "this credential has the \(principal.role) role; the compact timer needs admin")
+            let principal = try await AuthMiddleware.principal(request.headers, authenticator: authenticator, context: context)
+            // A credential bound to one user_id reaches only that user's memories, never the whole tenant.
+            guard principal.role >= .admin, principal.boundUserId == nil else {
+                throw AuthMiddleware.refused(APIError(status: .forbidden, code: "forbidden",
+                                                      detail: "the compact timer needs an admin credential not bound to a user_id"),
+                                             context: context)
             }
             tenant = principal.tenant
         }

@@ -32,7 +32,7 @@ enum APIRoutes {
         (.post, "admin/compact", .compactNow),
     ]
 
-    /// The API routes; each runs ``AppGateMiddleware`` (wrong app → 404), then ``AuthMiddleware`` (401/403),
+    /// The API routes; each runs ``AppGateMiddleware`` (wrong app → 404), then ``AuthMiddleware`` (401/403/503),
     /// then ``EndpointResponder``.
     static func register(on router: Router<MemoryRequestContext>, role: HandlerRole, authenticator: Authenticator,
                          handlers: EndpointHandlers) {
@@ -43,6 +43,25 @@ enum APIRoutes {
                     .add(middleware: AuthMiddleware(authenticator: authenticator, endpoint: route.endpoint))
                     .on(RouterPath(prefix + route.path), method: route.method,
                         responder: EndpointResponder(endpoint: route.endpoint, handlers: handlers))
+            }
+        }
+    }
+
+    /// The MCP endpoint's paths (``MCPHTTPEndpoint``): the Streamable HTTP transport answers `POST`; `GET` and
+    /// `DELETE` (a stream, a session to end) are routed to it too so it answers them with its own 405.
+    static let mcpPaths = ["mcp", "api/mcp"]
+    static let mcpMethods: [HTTPRequest.Method] = [.post, .get, .delete]
+
+    /// The MCP routes: ``AppGateMiddleware`` (only `memory-local` serves them; other roles 404 `wrong_app`), then
+    /// ``AuthMiddleware`` (any valid credential; each tool checks the role it needs), then ``MCPHTTPEndpoint``.
+    static func registerMCP(on router: Router<MemoryRequestContext>, role: HandlerRole, authenticator: Authenticator,
+                            endpoint: MCPHTTPEndpoint) {
+        let group = router.group()
+            .add(middleware: AppGateMiddleware.mcp(role: role))
+            .add(middleware: AuthMiddleware(authenticator: authenticator, route: "mcp", requiredRole: .read))
+        for path in mcpPaths {
+            for method in mcpMethods {
+                group.on(RouterPath(path), method: method, responder: endpoint)
             }
         }
     }
@@ -62,6 +81,9 @@ enum APIRoutes {
             for prefix in ["", "api/"] {
                 index.get(RouterPath(prefix + path)) { _, _ in Response(status: .ok, headers: [.allow: list]) }
             }
+        }
+        for path in mcpPaths {
+            index.get(RouterPath(path)) { _, _ in Response(status: .ok, headers: [.allow: "POST"]) }
         }
         return index.buildResponder()
     }

@@ -30,6 +30,12 @@ struct EndpointHandlers: Sendable {
                 "role": .string(principal.role.description),
             ])
         case .compactNow:
+            // Compaction runs over the whole tenant, outside the service calls that keep a bound credential to its
+            // user (BoundUserRule), so such a credential is refused here.
+            guard principal.boundUserId == nil else {
+                throw APIError(status: .forbidden, code: "user_scope_required",
+                               detail: "this credential is bound to one user_id; compacting the tenant needs an unbound credential")
+            }
             // The body is not read: compaction of the caller's tenant takes no options.
             let backend = try await handle.backend()
             let summary = await backend.compactAll(tenant: principal.tenant)

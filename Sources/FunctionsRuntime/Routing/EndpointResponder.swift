@@ -27,8 +27,8 @@ struct EndpointResponder: HTTPResponder {
         let body = try await request.body.collect(upTo: .max)
         let input = EndpointInput(query: QueryString.parse(Substring(request.uri.query ?? "")),
                                   body: Data(body.readableBytesView), contentType: request.headers[.contentType])
-        let serviceContext = MemoryCore.RequestContext(tenant: principal.tenant, requestId: context.requestId,
-                                                       idempotencyKey: idempotencyKey, isAdmin: principal.role >= .admin)
+        let serviceContext = MemoryCore.RequestContext(principal: principal, requestId: context.requestId,
+                                                       idempotencyKey: idempotencyKey)
         let answer = try await handlers.run(endpoint, parameters: parameters, request: input,
                                             principal: principal, context: serviceContext)
         return Response.json(answer)
