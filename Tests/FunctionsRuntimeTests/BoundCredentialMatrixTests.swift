@@ -166,6 +166,23 @@ import Testing
         }
     }
 
+    /// The timer outside the host is an admin route over the caller's tenant: a bound admin credential is refused
+    /// (403, logged with the reason), an unbound one runs it.
+    @Test func theTimerNeedsAnUnboundCredential() async throws {
+        let logs = LogCollector()
+        let app = try makeApp(environment: ["MEMORY_API_KEYS": Keys.setting], logs: logs)
+        let body = #"{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}"#
+        try await app.test(.router) { client in
+            let bound = try await client.call(.post, "/compact", body: body, key: Keys.boundAdmin)
+            #expect(bound.status == 403)
+            #expect(bound.json["code"] == .string("forbidden"))
+            #expect(try await client.call(.post, "/compact", body: body, key: Keys.admin).status == 200)
+        }
+        let refused = logs.objects().compactMap { $0 }.first { $0["route"] == "timer:compact" && $0["status"] == "403" }
+        #expect(refused?["cause"]?.contains("not bound to a user_id") == true)
+        #expect(refused?["tenant"] == "acme")
+    }
+
     @Test func apiKeyUserField() throws {
         let table = try APIKeyTable(setting: "t:read:\(APIKeyTable.hash(key: "k1"));t:write:\(APIKeyTable.hash(key: "k2")):user:with:colons")
         #expect(table.principal(forKey: "k1") == Principal(tenant: "t", role: .read))

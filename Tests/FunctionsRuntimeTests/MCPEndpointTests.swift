@@ -37,6 +37,34 @@ import Testing
         }
     }
 
+    /// On the router: one log line per request with route `mcp…` (the refused ones too), the refusal's cause, and
+    /// 405 with `Allow: POST` for any other method.
+    @Test func routedAndLogged() async throws {
+        let logs = LogCollector()
+        let app = try makeApp(environment: ["MEMORY_API_KEYS": Self.keys], logs: logs)
+        try await app.test(.router) { client in
+            #expect(try await client.call(.post, "/mcp", body: Self.rpc("ping"), key: TestKeys.acmeRead).status == 200)
+            let call = #"{"name":"list_memories","arguments":{"user_id":"u1"}}"#
+            #expect(try await client.call(.post, "/api/mcp", body: Self.rpc("tools/call", params: call), key: TestKeys.acmeRead).status == 200)
+            #expect(try await client.call(.post, "/mcp", body: Self.rpc("ping"), key: "wrong").status == 401)
+            let get = try await client.call(.get, "/mcp", key: TestKeys.acmeRead)
+            #expect(get.headers[.allow] == "POST")
+            #expect(get.json["code"] == .string("method_not_allowed"))
+            let put = try await client.call(.put, "/api/mcp/", body: Self.rpc("ping"), key: TestKeys.acmeRead)
+            #expect(put.status == 405)
+            #expect(put.headers[.allow] == "POST")
+            let text = try await client.call(.post, "/mcp", body: Self.rpc("ping"), key: TestKeys.acmeRead,
+                                             headers: ["Content-Type": "text/plain"])
+            #expect(text.status == 415)
+        }
+        let lines = logs.objects().compactMap { $0 }.filter { $0["path"]?.lowercased().contains("mcp") == true }
+        #expect(lines.map { $0["route"] ?? "" } == ["mcp:ping", "mcp:tools/call:list_memories", "mcp", "mcp:GET", "mcp", "mcp:media_type"])
+        #expect(lines.map { $0["status"] ?? "" } == ["200", "200", "401", "405", "405", "415"])
+        #expect(lines[0]["tenant"] == "acme")
+        #expect(lines[2]["cause"]?.contains("not known") == true)
+        #expect(lines.allSatisfy { !($0.values.joined().contains("wrong")) })
+    }
+
     @Test func splitAppsDoNotServeIt() async throws {
         for role in [HandlerRole.search, .add, .compact] {
             let app = try makeApp(role: role, environment: ["MEMORY_API_KEYS": Self.keys])

@@ -83,7 +83,11 @@ enum APIRoutes {
             }
         }
         for path in mcpPaths {
-            index.get(RouterPath(path)) { _, _ in Response(status: .ok, headers: [.allow: "POST"]) }
+            // One endpoint whatever the method, so the refusal is logged as the MCP route's.
+            index.get(RouterPath(path)) { _, context in
+                context.log.update { $0.route = "mcp" }
+                return Response(status: .ok, headers: [.allow: "POST"])
+            }
         }
         return index.buildResponder()
     }
