@@ -117,10 +117,10 @@ struct MiniLMComponentTests {
         }
     }
 
-    @Test("MEMORY_MINILM_BACKEND picks the backend; absent means float (for now), unknown names are refused")
+    @Test("MEMORY_MINILM_BACKEND picks the backend; absent means automatic (int8 with AVX2/FMA), unknown names are refused")
     func backendSetting() throws {
-        #expect(try MiniLMEmbedder.backend(environment: [:]) == .float)
-        #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": ""]) == .float)
+        #expect(try MiniLMEmbedder.backend(environment: [:]) == .automatic)
+        #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": ""]) == .automatic)
         #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": "float"]) == .float)
         #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": "int8"]) == .int8)
         #expect(throws: ModelClientError.self) {
