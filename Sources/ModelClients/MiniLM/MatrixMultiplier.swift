@@ -59,6 +59,37 @@ struct DenseLayer: Sendable {
             ? Int8GEMM.quantize(weight: weight, outFeatures: outFeatures, inFeatures: inFeatures) : nil
     }
 
+    /// A layer with int8 weights quantised straight from `weight` (the memory-mapped model file: the float
+    /// weights are read once and never copied).
+    init(quantizing weight: MappedFloats, bias: [Float], outFeatures: Int, inFeatures: Int) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.bias = bias
+        self.weight = []
+        self.packed = []
+        self.int8 = weight.withUnsafeBufferPointer {
+            Int8GEMM.quantize(weight: $0, outFeatures: outFeatures, inFeatures: inFeatures)
+        }
+    }
+
+    /// Int8 layers with the same input stacked along the output dimension (Q, K and V → one layer); every part
+    /// but the last must have a multiple of 16 outputs (``Int8GEMM/stacked(_:)``).
+    static func stackedInt8(_ layers: [DenseLayer]) -> DenseLayer {
+        DenseLayer(inFeatures: layers[0].inFeatures, outFeatures: layers.reduce(0) { $0 + $1.outFeatures },
+                   weight: [], bias: layers.flatMap(\.bias), packed: [],
+                   int8: Int8GEMM.stacked(layers.map { $0.int8! }))
+    }
+
+    private init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float], packed: [Float],
+                 int8: Int8GEMM.Weights?) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.weight = weight
+        self.bias = bias
+        self.packed = packed
+        self.int8 = int8
+    }
+
     /// Concatenates layers with the same input along the output dimension (Q, K and V → one layer). The parts
     /// must keep their float weights (``WeightLayout/rowMajor``).
     static func fused(_ layers: [DenseLayer], layout: WeightLayout) -> DenseLayer {
