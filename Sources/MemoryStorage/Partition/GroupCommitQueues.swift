@@ -11,11 +11,26 @@ struct CommitMember: Sendable {
 enum CommitStep: Sendable {
     /// Lead the next group (``PartitionStore/leadGroup(_:leader:compute:)``).
     case lead
-    /// Decide your batch on `state` (durable state plus the batches of the members before you in this group)
-    /// and answer on `reply`. May come again for the same request when the group's append must be redone.
-    case compute(PartitionState, reply: Mailbox<CommitContribution>)
+    /// Decide your batch on the state in `state` (durable state plus the batches of the members before you in
+    /// this group) and answer on `reply`. May come again for the same request when the group's append must be
+    /// redone.
+    case compute(StateHandoff, reply: Mailbox<CommitContribution>)
     /// Your request is over: the group's append is durable (or was not needed), or it failed.
     case finished(CommitOutcome)
+}
+
+/// Lends a state to a member without keeping a second reference to it: the member takes it out (``take()``)
+/// and drops it before answering, so that the leader's copy is again the only one and applying the next
+/// member's batch changes it in place instead of copying every memory of the partition.
+final class StateHandoff: Sendable {
+    private let slot: Mutex<PartitionState?>
+
+    init(_ state: PartitionState) { slot = Mutex(state) }
+
+    func take() -> PartitionState {
+        guard let state = slot.withLock({ $0.take() }) else { preconditionFailure("group commit: a state was taken twice") }
+        return state
+    }
 }
 
 /// A member's answer to ``CommitStep/compute(_:reply:)``.

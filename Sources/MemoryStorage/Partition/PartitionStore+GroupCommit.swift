@@ -128,7 +128,7 @@ extension PartitionStore {
     /// Has a waiting member decide its batch on `state`.
     private func ask(_ member: CommitMember, _ state: PartitionState) async -> CommitContribution {
         let reply = Mailbox<CommitContribution>()
-        member.inbox.send(.compute(state, reply: reply))
+        member.inbox.send(.compute(StateHandoff(state), reply: reply))
         return await reply.receive()
     }
 }

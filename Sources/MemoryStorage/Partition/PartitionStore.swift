@@ -176,8 +176,9 @@ public final class PartitionStore: Sendable {
             switch await member.inbox.receive() {
             case .lead:
                 return await leadGroup(key, leader: member, compute: compute)
-            case .compute(let state, let reply):
-                reply.send(compute(state))
+            case .compute(let handoff, let reply):
+                // The state is taken out of the handoff and released when `compute` returns, before the reply.
+                reply.send(compute(handoff.take()))
             case .finished(let outcome):
                 return outcome
             }
