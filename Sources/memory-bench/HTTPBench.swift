@@ -25,14 +25,20 @@ struct HTTPBench: AsyncParsableCommand {
 
     @Option(help: "Memories in the searched partition.") var memories = 10_000
     @Option(help: "Timed searches.") var queries = 500
-    @Option(help: "Cold starts per executable.") var starts = 7
+    @Option(help: "Cold starts per executable (at least 1).") var starts = 7
     @Option(help: "Directory holding the handler executables (default: next to memory-bench).") var binDir: String?
     @Option(help: "Memories for the MiniLM cold-search measurement (0 skips it).") var coldSearchMemories = 1000
     @Option(help: "Client counts for the MiniLM add-throughput measurement, comma-separated (empty skips it).")
     var addClients = "1,4"
     @Option(help: "Seconds per add-throughput run.") var addSeconds = 5.0
+    @Option(help: "Embedder of the add-throughput measurement: minilm, or hash (storage and HTTP without the model).")
+    var addEmbedder = "minilm"
     @Option(help: "Embedder of the warm-search measurement: hash or minilm.") var warmEmbedder = "hash"
     @Option(help: "MiniLM model folder (default: $MEMORY_MINILM_PATH or ./models/all-MiniLM-L6-v2).") var modelPath: String?
+
+    func validate() throws {
+        guard starts >= 1 else { throw ValidationError("--starts must be at least 1") }
+    }
 
     func run() async throws {
         let bin = URL(fileURLWithPath: binDir ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
@@ -185,15 +191,23 @@ struct HTTPBench: AsyncParsableCommand {
         return model
     }
 
-    /// Section 4: adds per second with 1…N concurrent clients (MiniLM, durable folder storage).
+    /// Section 4: adds per second with 1…N concurrent clients (MiniLM, or `--add-embedder hash` to see the HTTP and
+    /// storage path alone; durable folder storage).
     private func concurrentAdds(bin: URL) throws {
         let counts = addClients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !counts.isEmpty, let model = miniLMFolder(for: "adds with MiniLM") else { return }
+        guard !counts.isEmpty else { return }
+        var environment = ["MEMORY_EMBEDDER": "hash"]
+        if addEmbedder == "minilm" {
+            guard let model = miniLMFolder(for: "adds with MiniLM") else { return }
+            environment = ["MEMORY_EMBEDDER": "minilm", "MEMORY_MINILM_PATH": model.path]
+        } else if addEmbedder != "hash" {
+            throw ValidationError("--add-embedder is minilm or hash, not \(addEmbedder)")
+        }
         let storage = try BenchMachine.tempDir()
         defer { try? FileManager.default.removeItem(at: storage) }
         let port = try RawHTTP.freePort()
         let server = try BenchMachine.spawn(bin.appendingPathComponent("memory-local"), port: port, storage: storage,
-                                            environment: ["MEMORY_EMBEDDER": "minilm", "MEMORY_MINILM_PATH": model.path])
+                                            environment: environment)
         defer { server.terminate(); server.waitUntilExit() }
         var ready = false
         for _ in 0..<5000 where !ready {
@@ -201,7 +215,7 @@ struct HTTPBench: AsyncParsableCommand {
         }
         guard ready else { throw ValidationError("memory-local (MiniLM) did not start") }
         let corpus = EmbedBenchCorpus.sentences(count: 256)
-        print("\n== durable adds with MiniLM over HTTP: one-message adds, one user, \(addSeconds) s per run")
+        print("\n== durable adds with \(addEmbedder) over HTTP: one-message adds, one user, \(addSeconds) s per run")
         for clients in counts where clients > 0 {
             let results = AddResults()
             let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(addSeconds * 1e9)

@@ -47,7 +47,7 @@ struct QualityBench: AsyncParsableCommand {
               + "\(questions.count) questions (categories 1-4 with evidence)")
 
         let directory = modelPath.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? MiniLMEmbedder.modelDirectory()
-        // The backend the handlers would use (`MEMORY_MINILM_BACKEND`, default float), so float and int8 compare.
+        // The backend the handlers would use (`MEMORY_MINILM_BACKEND`, default automatic), so float and int8 compare.
         let miniLM = try MiniLMEmbedder(modelDirectory: directory, matrixBackend: try MiniLMEmbedder.backend())
         print("MiniLM matrix backend: \(miniLM.matrixBackendName)")
         let embedder = CachingEmbedder(miniLM)

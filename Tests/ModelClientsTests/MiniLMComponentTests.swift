@@ -117,10 +117,44 @@ struct MiniLMComponentTests {
         }
     }
 
-    @Test("MEMORY_MINILM_BACKEND picks the backend; absent means float (for now), unknown names are refused")
+    @Test("the C quantiser packs exactly what the Swift reference loop packs (ties, zero rows, ragged shapes)",
+          arguments: [(16, 8), (13, 7), (1152, 384), (389, 1536), (40, 129)])
+    func nativeQuantiserMatchesTheReference(shape: (columns: Int, inner: Int)) throws {
+        try #require(Int8GEMM.isAvailable, "this CPU lacks AVX2/FMA, which the handlers require at startup")
+        let (n, k) = shape
+        var w = matrix(n * k, seed: 11)
+        // Exact halves of a step (ties) and an all-zero row.
+        for i in stride(from: 0, to: k, by: 3) { w[i] = Float(i % 7) + 0.5 }
+        w[0] = 127
+        if n > 2 { for i in 0..<k { w[2 * k + i] = 0 } }
+        for threads in [1, 3] {
+            let native = Int8GEMM.quantize(weight: w, outFeatures: n, inFeatures: k, threads: threads)
+            let reference = Int8GEMM.quantize(weight: w, outFeatures: n, inFeatures: k, threads: threads, portable: true)
+            #expect(native.scale == reference.scale)
+            #expect(native.packed == reference.packed)
+        }
+    }
+
+    @Test("Q, K and V quantised apart and stacked equal the fused float layer quantised")
+    func stackedInt8EqualsFusedThenQuantised() throws {
+        try #require(Int8GEMM.isAvailable, "this CPU lacks AVX2/FMA, which the handlers require at startup")
+        let h = 48, k = 40
+        let parts = (0..<3).map { DenseLayer(weight: matrix(h * k, seed: 20 + UInt64($0)), bias: matrix(h, seed: 30 + UInt64($0)),
+                                             outFeatures: h, inFeatures: k, layout: .rowMajor) }
+        let fused = DenseLayer.fused(parts, layout: .int8Panels)
+        let stacked = DenseLayer.stackedInt8(parts.map {
+            DenseLayer(weight: $0.weight, bias: $0.bias, outFeatures: h, inFeatures: k, layout: .int8Panels)
+        })
+        #expect(stacked.outFeatures == 3 * h && stacked.inFeatures == k)
+        #expect(stacked.bias == fused.bias)
+        #expect(stacked.int8?.packed == fused.int8?.packed)
+        #expect(stacked.int8?.scale == fused.int8?.scale)
+    }
+
+    @Test("MEMORY_MINILM_BACKEND picks the backend; absent means automatic (int8 with AVX2/FMA), unknown names are refused")
     func backendSetting() throws {
-        #expect(try MiniLMEmbedder.backend(environment: [:]) == .float)
-        #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": ""]) == .float)
+        #expect(try MiniLMEmbedder.backend(environment: [:]) == .automatic)
+        #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": ""]) == .automatic)
         #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": "float"]) == .float)
         #expect(try MiniLMEmbedder.backend(environment: ["MEMORY_MINILM_BACKEND": "int8"]) == .int8)
         #expect(throws: ModelClientError.self) {

@@ -102,6 +102,8 @@ public final class PartitionStore: Sendable {
     public let options: PartitionStoreOptions
     let logger: Logger
     let cache = PartitionCache()
+    /// Writers of each partition queued for group commit (``GroupCommitQueues``).
+    let commits = GroupCommitQueues()
     /// Scope-directory entries this process wrote recently (see ``ScopeEntryCache``).
     let scopeEntries = ScopeEntryCache()
 
@@ -121,66 +123,66 @@ public final class PartitionStore: Sendable {
     /// again, so `body` must be a pure function of the state. Creates the partition (and its owner-directory
     /// entry) on first write, and puts the batch's scope-directory entries before appending it
     /// (``ScopeDirectory``). `space` is checked against (or recorded in) the manifest.
+    ///
+    /// Writes to one partition that arrive together in this process are group-committed (``leadGroup(_:leader:compute:)``):
+    /// `body` then sees the state including the batches of the writes queued before it, and all their records go
+    /// in one append. Each write still gets its own answer, returns only once its batch is durable, and fails —
+    /// with nothing acknowledged — when the shared append fails. The returned state includes the write's batch.
     public func write<R: Sendable>(
         _ key: PartitionKey, space: EmbeddingSpace?, _ body: (PartitionState) throws -> WriteDecision<R>
     ) async throws -> (result: R, state: PartitionState) {
-        var sealedSegment: String? = nil
-        for attempt in 1...max(1, options.maxWriteAttempts) {
-            var c = try await current(key)
-            if let space, let stored = c.manifest?.embeddingSpace, stored != space {
-                throw PartitionStoreError.embeddingSpaceMismatch(partition: key.description, stored: stored, requested: space)
-            }
-            let decision = try body(c.state)
-            guard case .append(let batch, let result) = decision else {
-                if case .skip(let result) = decision { return (result, c.state) }
-                continue
-            }
-            guard let manifest = c.manifest, let etag = c.manifestETag, let active = manifest.active else {
-                try await createPartition(key, space: space)
-                continue
-            }
-            if let space, manifest.embeddingSpace == nil {
-                var m = manifest
-                m.embeddingSpace = space
-                try await replaceManifest(key, m, etag: etag)
-                continue
-            }
-            if c.damaged[active.name] != nil || sealedSegment == active.name {
-                // The active segment cannot take appends (corrupt tail, or sealed without a successor): start a
-                // new generation.
-                try await rotate(key, manifest, etag: etag)
-                continue
-            }
-            let expected = c.offsets[active.name] ?? 0
-            let frame: Data
-            do { frame = try LogCodec.encodeVerified(batch) } catch {
-                throw PartitionStoreError.recordRejected(partition: key.description, detail: "\(error)")
-            }
-            guard frame.count <= blobs.maxAppendBlockBytes else {
-                throw PartitionStoreError.batchTooLarge(partition: key.description, bytes: frame.count,
-                                                        limit: blobs.maxAppendBlockBytes)
-            }
-            // The directory first: an entry may then be extra (the append fails or never happens), never missing.
-            try await ensureScopeEntries(for: batch, in: key)
+        let member = CommitMember(space: space)
+        let limit = blobs.maxAppendBlockBytes
+        var decided: Result<WriteDecision<R>, any Error>? = nil
+        func contribute(_ state: PartitionState) -> CommitContribution {
             do {
-                let r = try await blobs.appendBlock(key.prefix + active.name, data: frame, expectedPosition: expected)
-                c.state.apply(batch)
-                c.offsets[active.name] = r.offset + frame.count
-                cache.put(key, c)
-                return (result, c.state)
-            } catch BlobStoreError.appendPositionMismatch {
-                await backoff(attempt)
-            } catch BlobStoreError.sealed {
-                sealedSegment = active.name
-            } catch BlobStoreError.notFound {
-                try await ignoringExists { try await self.blobs.createAppendBlob(key.prefix + active.name, condition: .ifNoneMatchAny) }
-            } catch let e as BlobStoreError {
-                throw PartitionStoreError.storage(partition: key.description, underlying: e)
+                let decision = try body(state)
+                decided = .success(decision)
+                guard case .append(let batch, _) = decision else { return .nothing }
+                let frame: Data
+                do { frame = try LogCodec.encodeVerified(batch) } catch {
+                    throw PartitionStoreError.recordRejected(partition: key.description, detail: "\(error)")
+                }
+                guard frame.count <= limit else {
+                    throw PartitionStoreError.batchTooLarge(partition: key.description, bytes: frame.count, limit: limit)
+                }
+                return .append(batch, frame: frame)
+            } catch {
+                decided = .failure(error)
+                return .nothing
             }
         }
-        logger.warning("write gave up after too many lost append races",
-                       metadata: ["partition": "\(key)", "attempts": "\(options.maxWriteAttempts)"])
-        throw PartitionStoreError.contention(partition: key.description, attempts: options.maxWriteAttempts)
+        let outcome: CommitOutcome
+        if commits.join(key, member) {
+            outcome = await leadGroup(key, leader: member, compute: contribute)
+        } else {
+            outcome = await follow(key, member, compute: contribute)
+        }
+        switch (outcome, decided) {
+        case (.failed(let error), _), (.committed, .failure(let error)?):
+            throw error
+        case (.committed(let state), .success(.append(_, let result))?), (.committed(let state), .success(.skip(let result))?):
+            return (result, state)
+        case (.committed, nil):
+            preconditionFailure("group commit acknowledged a write that never decided")
+        }
+    }
+
+    /// A queued writer: decides its batch whenever its group's leader asks, until the group ends for it or it
+    /// is asked to lead the next group.
+    private func follow(_ key: PartitionKey, _ member: CommitMember,
+                        compute: (PartitionState) -> CommitContribution) async -> CommitOutcome {
+        while true {
+            switch await member.inbox.receive() {
+            case .lead:
+                return await leadGroup(key, leader: member, compute: compute)
+            case .compute(let handoff, let reply):
+                // The state is taken out of the handoff and released when `compute` returns, before the reply.
+                reply.send(compute(handoff.take()))
+            case .finished(let outcome):
+                return outcome
+            }
+        }
     }
 
     /// Partitions of a tenant whose owner carries this id hint (``PartitionOwner/idHintHex``): where to look
@@ -264,7 +266,7 @@ public final class PartitionStore: Sendable {
         do { try await body() } catch BlobStoreError.alreadyExists {}
     }
 
-    private func backoff(_ attempt: Int) async {
+    func backoff(_ attempt: Int) async {
         guard attempt > 2 else { return }
         let cap = min(20_000, 200 * attempt)
         try? await Task.sleep(nanoseconds: UInt64(Int.random(in: 0...cap)) * 1000)
@@ -313,7 +315,7 @@ public final class PartitionStore: Sendable {
         }
     }
 
-    private func createPartition(_ key: PartitionKey, space: EmbeddingSpace?) async throws {
+    func createPartition(_ key: PartitionKey, space: EmbeddingSpace?) async throws {
         try await ensureOwnerEntry(key)
         let m = Manifest.new(key, space: space)
         try await storage(key, m.logs[0].name) {

@@ -19,4 +19,11 @@ void agentmemory_q8_gemm(const float *a, size_t rows, size_t inner,
                          const int8_t *packed, const float *scale, const float *bias, size_t columns,
                          float *c, size_t ldc, size_t panelBegin, size_t panelEnd);
 
+/// Quantises `weight[columns × inner]` (row-major, one row per output column) into the panels [panelBegin,
+/// panelEnd) of `packed` (layout as for agentmemory_q8_gemm; bytes past `columns` are left as they are) and
+/// `scale` (one per column): scale = max|w| / 127 (1 for a zero row), q = clamp(round-half-even(w · (1 / scale))).
+/// Requires agentmemory_q8_kernel_available().
+void agentmemory_q8_quantize(const float *weight, size_t columns, size_t inner, int8_t *packed, float *scale,
+                             size_t panelBegin, size_t panelEnd);
+
 #endif

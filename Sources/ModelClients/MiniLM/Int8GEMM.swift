@@ -22,14 +22,28 @@ enum Int8GEMM {
         let scale: [Float]
     }
 
-    /// Quantises and packs `weight[out × in]` (PyTorch layout), output features split over the cores (this is
-    /// most of the model's load time).
+    /// Quantises and packs `weight[out × in]` (PyTorch layout), output features split over the cores. It is most
+    /// of the model's load time, so it runs in C (`agentmemory_q8_quantize`, AVX2) when the int8 kernel is
+    /// available; `portable: true` forces the Swift loop, the reference the C code matches bit for bit.
     static func quantize(weight: [Float], outFeatures n: Int, inFeatures k: Int,
-                         threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Weights {
+                         threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                         portable: Bool = false) -> Weights {
+        weight.withUnsafeBufferPointer {
+            quantize(weight: $0, outFeatures: n, inFeatures: k, threads: threads, portable: portable)
+        }
+    }
+
+    /// ``quantize(weight:outFeatures:inFeatures:threads:portable:)`` of weights anywhere in memory (the model
+    /// loader passes them straight from the memory-mapped file, so the float weights are never copied).
+    static func quantize(weight w: UnsafeBufferPointer<Float>, outFeatures n: Int, inFeatures k: Int,
+                         threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                         portable: Bool = false) -> Weights {
+        precondition(w.count == n * k, "quantize: \(w.count) weights for \(n) × \(k)")
         let panels = (n + panelWidth - 1) / panelWidth
         var packed = [Int8](repeating: 0, count: panels * k * panelWidth)
         var scale = [Float](repeating: 0, count: n)
-        weight.withUnsafeBufferPointer { w in
+        let native = isAvailable && !portable
+        do {
             packed.withUnsafeMutableBufferPointer { out in
                 scale.withUnsafeMutableBufferPointer { scales in
                     // Pointers cross into the concurrent closure as integers: each part writes only the panels
@@ -41,7 +55,12 @@ enum Int8GEMM {
                         let w = UnsafePointer<Float>(bitPattern: weightBits)!
                         let out = UnsafeMutablePointer<Int8>(bitPattern: outBits)!
                         let scales = UnsafeMutablePointer<Float>(bitPattern: scaleBits)!
-                        let features = (panels * p / parts * panelWidth)..<min(n, panels * (p + 1) / parts * panelWidth)
+                        let panelRange = (panels * p / parts)..<(panels * (p + 1) / parts)
+                        if native {
+                            agentmemory_q8_quantize(w, n, k, out, scales, panelRange.lowerBound, panelRange.upperBound)
+                            return
+                        }
+                        let features = (panelRange.lowerBound * panelWidth)..<min(n, panelRange.upperBound * panelWidth)
                         for j in features {
                             let row = w + j * k
                             var largest: Float = 0
@@ -63,6 +82,13 @@ enum Int8GEMM {
             }
         }
         return Weights(packed: packed, scale: scale)
+    }
+
+    /// Layers with the same input stacked along the output dimension (Q, K and V → one layer): their panels and
+    /// scales one after the other. Every part but the last must fill whole panels (`out` a multiple of 16).
+    static func stacked(_ parts: [Weights]) -> Weights {
+        precondition(parts.dropLast().allSatisfy { $0.scale.count % panelWidth == 0 }, "stacked: a part ends mid-panel")
+        return Weights(packed: parts.flatMap(\.packed), scale: parts.flatMap(\.scale))
     }
 
     /// `output[rows × n] = input[rows × k] · Wᵀ + bias`; a large product is split by column panels over

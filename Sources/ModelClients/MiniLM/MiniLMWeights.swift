@@ -50,18 +50,27 @@ struct MiniLMWeights: Sendable {
         embeddingNormBias = try file.floats("embeddings.LayerNorm.bias", shape: [h])
 
         func dense(_ prefix: String, out: Int, in inFeatures: Int, layout: WeightLayout) throws -> DenseLayer {
-            DenseLayer(weight: try file.floats(prefix + ".weight", shape: [out, inFeatures]),
-                       bias: try file.floats(prefix + ".bias", shape: [out]),
-                       outFeatures: out, inFeatures: inFeatures, layout: layout)
+            let bias = try file.floats(prefix + ".bias", shape: [out])
+            if layout == .int8Panels {
+                // Quantised from the mapped file: the 42 MB of float weights are never copied (cold start).
+                return DenseLayer(quantizing: try file.mappedFloats(prefix + ".weight", shape: [out, inFeatures]),
+                                  bias: bias, outFeatures: out, inFeatures: inFeatures)
+            }
+            return DenseLayer(weight: try file.floats(prefix + ".weight", shape: [out, inFeatures]), bias: bias,
+                              outFeatures: out, inFeatures: inFeatures, layout: layout)
         }
+        // Q, K and V are fused into one layer: int8 parts stack panel by panel when each fills whole panels,
+        // otherwise the float weights are concatenated first.
+        let stackInt8 = layout == .int8Panels && h % Int8GEMM.panelWidth == 0
         var layers: [BertLayerWeights] = []
         for i in 0..<c.layers {
             let p = "encoder.layer.\(i)."
-            let q = try dense(p + "attention.self.query", out: h, in: h, layout: .rowMajor)
-            let k = try dense(p + "attention.self.key", out: h, in: h, layout: .rowMajor)
-            let v = try dense(p + "attention.self.value", out: h, in: h, layout: .rowMajor)
+            let partLayout: WeightLayout = stackInt8 ? .int8Panels : .rowMajor
+            let q = try dense(p + "attention.self.query", out: h, in: h, layout: partLayout)
+            let k = try dense(p + "attention.self.key", out: h, in: h, layout: partLayout)
+            let v = try dense(p + "attention.self.value", out: h, in: h, layout: partLayout)
             layers.append(BertLayerWeights(
-                queryKeyValue: DenseLayer.fused([q, k, v], layout: layout),
+                queryKeyValue: stackInt8 ? DenseLayer.stackedInt8([q, k, v]) : DenseLayer.fused([q, k, v], layout: layout),
                 attentionOutput: try dense(p + "attention.output.dense", out: h, in: h, layout: layout),
                 attentionNormWeight: try file.floats(p + "attention.output.LayerNorm.weight", shape: [h]),
                 attentionNormBias: try file.floats(p + "attention.output.LayerNorm.bias", shape: [h]),
