@@ -108,6 +108,17 @@ struct FieldReader {
         }
     }
 
+    /// `filters` (an object, or `{}` when absent) with the body's top-level scope ids added where the filters do
+    /// not name them: Mem0's v1 style of sending `user_id` beside `filters`.
+    func filtersWithTopLevelScopes() throws(MemoryServiceError) -> JSONValue {
+        var filters = try object("filters") ?? [:]
+        let top = try scopes()
+        for kind in OwnerKind.allCases {
+            if let id = top[kind], filters["\(kind.rawValue)_id"] == nil { filters["\(kind.rawValue)_id"] = .string(id) }
+        }
+        return .object(filters)
+    }
+
     /// Scope ids of the body (`user_id`, `agent_id`, `app_id`, `run_id`).
     func scopes() throws(MemoryServiceError) -> MemoryScopes {
         MemoryScopes(userId: try scopeId("user_id"), agentId: try scopeId("agent_id"),
