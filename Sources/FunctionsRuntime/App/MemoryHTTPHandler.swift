@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import MemoryCore
-import MemoryStorage
 
 /// The whole request path of a handler, independent of the HTTP server: readiness (`GET /`), the
 /// default-mode invocation envelopes (`POST /{function}`), and the API routes (forwarded `/api/...` or plain),

@@ -1,6 +1,6 @@
 import Foundation
+import JSONModel
 import MemoryCore
-import MemoryStorage
 
 /// Turns a routed request into one ``MemoryBackend`` call: parses the body and path parameters into the
 /// service's typed requests (400s name the field) and returns the answer as ``ResponseEncoding`` writes it.

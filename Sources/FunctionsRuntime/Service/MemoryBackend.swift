@@ -1,6 +1,6 @@
 import Foundation
+import JSONModel
 import MemoryCore
-import MemoryStorage
 
 /// What the HTTP layer needs from the memory service: exactly ``MemoryService``'s API. A protocol so the routes
 /// can be served while the service is still being built (see ``ServiceHandle``) and so tests can count calls.
@@ -8,8 +8,8 @@ public protocol MemoryBackend: Sendable {
     func add(_ request: AddRequest, _ context: RequestContext) async throws -> WriteAnswer<AddOutcome>
     func search(_ request: SearchRequest, _ context: RequestContext) async throws -> SearchResults
     func list(_ request: ListRequest, _ context: RequestContext) async throws -> MemoryPage
-    func get(_ id: UUID, _ context: RequestContext) async throws -> StoredMemory
-    func update(_ id: UUID, _ request: UpdateRequest, _ context: RequestContext) async throws -> WriteAnswer<StoredMemory>
+    func get(_ id: UUID, _ context: RequestContext) async throws -> MemoryItem
+    func update(_ id: UUID, _ request: UpdateRequest, _ context: RequestContext) async throws -> WriteAnswer<MemoryItem>
     func delete(_ id: UUID, _ context: RequestContext) async throws -> WriteAnswer<Deletion>
     func history(_ id: UUID, _ context: RequestContext) async throws -> MemoryTimeline
     func deleteAll(_ request: DeleteAllRequest, _ context: RequestContext) async throws -> Deletion

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// `PUT /v1/batch/`: `{"memories":[{"memory_id", "text"?, "metadata"?, "expiration_date"?}]}`, 1 to 1000 items,

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// `POST /v1/exports/`: `{"schema": {…}, "filters": {…}}`. The schema and filters are kept as sent (the stored

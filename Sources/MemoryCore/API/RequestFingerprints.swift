@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// Canonical descriptions of what a write request asks, for ``IdempotentWrite``: two requests with the same

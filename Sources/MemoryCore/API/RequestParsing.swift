@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// Reads typed fields out of a JSON request body, turning every shape problem into a 400 that names the field.

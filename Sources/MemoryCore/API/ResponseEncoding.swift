@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// The one place the service's answers become JSON: the shapes of the Mem0 platform API (`docs/openapi.yaml`,

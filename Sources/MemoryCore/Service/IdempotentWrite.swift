@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// A write that carries an `Idempotency-Key`: the key and a fingerprint of what the request asked for.

@@ -1,5 +1,6 @@
 import Foundation
 import FunctionsRuntime
+import JSONModel
 import MemoryCore
 import MemoryStorage
 import Synchronization

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// The answer to `POST /v1/exports/`: the id of the stored export.

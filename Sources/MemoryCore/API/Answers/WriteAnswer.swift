@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// The answer to a write that may carry an `Idempotency-Key`: either what this call did, or the answer a

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// Building filters from request fields other than `filters`, and combining parsed filters as trees.
