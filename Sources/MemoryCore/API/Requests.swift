@@ -2,7 +2,8 @@ import Foundation
 import JSONModel
 import MemoryStorage
 
-/// One conversation message of an add request.
+/// One conversation message of an add request (and of the infer pipeline's input): `user`, `assistant` or
+/// `system` (system messages are never stored or mined for facts).
 public struct InputMessage: Sendable, Equatable {
     public var role: String
     public var content: String

@@ -15,7 +15,7 @@ extension MemoryService {
         let embedder = self.embedder
         let now = context.now
         let plan = try await InferPipeline(chat: chat, logger: logger).plan(InferInput(
-            messages: request.messages.map { InferMessage(role: $0.role, content: $0.content) },
+            messages: request.messages,
             messageTime: request.timestamp ?? context.now, customInstructions: request.customInstructions,
             includes: request.includes, excludes: request.excludes
         )) { facts in
