@@ -40,6 +40,13 @@ extension UpdateRequest {
     }
 }
 
+extension MemoryService {
+    /// `DELETE /v1/memories/{id}/` asks for nothing but the id.
+    static func deleteFingerprint(_ id: UUID) -> JSONValue {
+        .object(["op": .string("delete"), "id": .string(id.uuidString.lowercased())])
+    }
+}
+
 extension MemoryScopes {
     var fingerprint: JSONValue {
         .array([userId, agentId, appId, runId].map { $0.map { .string($0) } ?? .null })

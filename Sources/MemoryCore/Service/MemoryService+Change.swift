@@ -28,8 +28,7 @@ extension MemoryService {
         try await guarded("delete", context) {
             // A deleted memory keeps its history, so a retried delete finds the partition and its stored answer.
             let (key, _) = try await locate(id, context, includeHistoryOnly: true)
-            let idempotent = IdempotentWrite(key: context.idempotencyKey,
-                                             request: .object(["op": .string("delete"), "id": .string(id.uuidString.lowercased())]))
+            let idempotent = IdempotentWrite(key: context.idempotencyKey, request: Self.deleteFingerprint(id))
             let encode = { (d: Deletion?) in d.map { ResponseEncoding.json($0) } ?? .null }
             let answer = try await write(key, space: nil, idempotent: idempotent, at: context.now,
                                          encode: encode) { state -> WritePlan<Deletion?> in
