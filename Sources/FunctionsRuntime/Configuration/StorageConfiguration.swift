@@ -51,7 +51,7 @@ public enum StorageConfiguration: Sendable, Equatable {
     public var location: StorageLocation {
         switch self {
         case .folder(let path, let container):
-            .folder(URL(fileURLWithPath: path).appendingPathComponent(container, isDirectory: true))
+            .folder(URL(fileURLWithPath: path).appendingPathComponent(container, isDirectory: true), durable: true)
         case .azureConnectionString(let setting, let container):
             .azure(setting: setting, container: container)
         case .azureAccountURL(let url, let container):

@@ -3,14 +3,9 @@ import Logging
 import MemoryStorage
 import ModelClients
 
-/// Where a service keeps its partitions, as the handlers' settings name it (`MEMORY_STORAGE` and
-/// `MEMORY_CONTAINER`, parsed by the runtime's configuration).
-public enum StorageLocation: Sendable, Equatable {
-    /// The embedded file backend in this folder (the container's folder itself).
-    case folder(URL)
-    /// Azure Blob Storage: a connection string or an account URL (managed identity), and the container.
-    case azure(setting: String, container: String)
-}
+/// Where a service keeps its partitions (the storage engine's one location type, named here so the HTTP layer
+/// builds one without importing the engine).
+public typealias StorageLocation = MemoryStorage.StorageLocation
 
 /// The storage could not be opened at startup; `problem` says what to fix (docs/azure-blob.md).
 public struct StorageOpenError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -38,30 +33,28 @@ extension MemoryService {
 
     /// The blob store of `location`, checked as ``open(storage:readOnly:garbageGracePeriod:embedder:chat:options:logger:)`` says.
     static func openBlobs(_ location: StorageLocation, readOnly: Bool) async throws(StorageOpenError) -> any BlobStore {
-        switch location {
-        case .folder(let root):
+        if case .folder(let root, _) = location {
             do {
                 try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             } catch {
                 throw StorageOpenError(problem: "cannot create the storage folder \(root.path): \(error.localizedDescription); "
                                            + "point it at a writable folder")
             }
-            return FileBlobStore(root: root, durable: true)
-        case .azure(let setting, let container):
-            let store: AzureBlobStore
-            do {
-                store = try AzureBlobStore.make(setting: setting, container: container,
-                                                logger: Logger(label: "memory.storage.azure"))
-            } catch {
-                throw StorageOpenError(problem: "\(error)")
-            }
-            do {
-                try await store.verifyAccess(requireWrite: !readOnly)
-            } catch {
-                throw StorageOpenError(problem: "\(error)")
-            }
-            return store
         }
+        let store: any BlobStore
+        do {
+            store = try location.makeStore(logger: Logger(label: "memory.storage.azure"))
+        } catch {
+            throw StorageOpenError(problem: "\(error)")
+        }
+        if let azure = store as? AzureBlobStore {
+            do {
+                try await azure.verifyAccess(requireWrite: !readOnly)
+            } catch {
+                throw StorageOpenError(problem: "\(error)")
+            }
+        }
+        return store
     }
 }
 
