@@ -99,9 +99,13 @@ let package = Package(
             dependencies: [
                 "JSONModel",
                 "MemoryCore",
+                "OutgoingHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // RSA signature checks of Entra ID tokens (`_RSA.Signing.PublicKey`).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .executableTarget(name: "memory-search", dependencies: ["FunctionsRuntime"]),
@@ -134,6 +138,9 @@ let package = Package(
             dependencies: [
                 "JSONModel", "FunctionsRuntime",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Test issuers sign Entra-style tokens with RSA keys generated in the test.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // Starts the built executables the way the Functions host does. Needs `swift build` first.

@@ -5,6 +5,8 @@
 #   dist/split/memory-add/      host.json, memory-add, add/function.json
 #   dist/split/memory-compact/  host.json, memory-compact, compact/function.json, compact-now/function.json
 #   dist/single/agentmemory/    host.json, memory-local, memory/function.json, compact/function.json
+#   dist/mcp/agentmemory-mcp/   host.json (from host.mcp.json: "configurationProfile": "mcp-custom-handler"),
+#                               memory-local: the self-hosted MCP server (/mcp), no function.json
 #   dist/*.zip                  one zip per app (zip deploy / `az functionapp deployment source config-zip`)
 #
 # Binaries are release builds with --static-swift-stdlib, so a Functions Linux host needs no Swift runtime, and
@@ -43,10 +45,11 @@ MODEL_DIR=models/all-MiniLM-L6-v2
 
 DIST=dist
 rm -rf "$DIST"
-mkdir -p "$DIST/split" "$DIST/single"
+mkdir -p "$DIST/split" "$DIST/single" "$DIST/mcp"
 
-# host.json with the executable name substituted.
-host_json() { sed "s/\"defaultExecutablePath\": \"[^\"]*\"/\"defaultExecutablePath\": \"$1\"/" host.json > "$2/host.json"; }
+# host.json (or HOST_TEMPLATE) with the executable name substituted.
+HOST_TEMPLATE=host.json
+host_json() { sed "s/\"defaultExecutablePath\": \"[^\"]*\"/\"defaultExecutablePath\": \"$1\"/" "$HOST_TEMPLATE" > "$2/host.json"; }
 
 # app <dir> <executable> <function>...
 app() {
@@ -73,13 +76,16 @@ app "$DIST/split/memory-search" memory-search search
 app "$DIST/split/memory-add" memory-add add
 app "$DIST/split/memory-compact" memory-compact compact compact-now
 app "$DIST/single/agentmemory" memory-local memory compact
+# The MCP app: the host proxies every request (/mcp, and the REST routes) to memory-local on customHandler.port;
+# no function.json. Compaction is the compact app's job (or MEMORY_LOCAL_COMPACT_SECONDS).
+HOST_TEMPLATE=host.mcp.json app "$DIST/mcp/agentmemory-mcp" memory-local
 
 [[ $CHECK == 1 ]] || exit 0
 
 echo "==> checking packaged binaries run without a Swift toolchain"
 fail=0
 ALLOWED_LIBS="libc.so.6 libm.so.6 libstdc++.so.6 libgcc_s.so.1 libz.so.1 ld-linux-x86-64.so.2 libdl.so.2 libpthread.so.0 librt.so.1"
-for exe in $DIST/split/*/memory-* $DIST/single/agentmemory/memory-local; do
+for exe in $DIST/split/*/memory-* $DIST/single/agentmemory/memory-local $DIST/mcp/agentmemory-mcp/memory-local; do
   needed=$(readelf -d "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
   unexpected=""
   for lib in $needed; do

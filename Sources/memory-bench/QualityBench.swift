@@ -28,7 +28,7 @@ struct QualityBench: AsyncParsableCommand {
     @Option(help: """
         Ranking variants, comma-separated: `standard` (the default ranking), `baseline` (the ranking before \
         this benchmark), each optionally followed by `:key=value` changes — scale=ideal|best, b=<BM25 length normalisation>, beta=<β>, \
-        context=<γ>, window=<seconds>, reach=<turns>, supersede=<similarity>|off, relevance=<share>. Example: standard:context=0,baseline:scale=best
+        context=<γ>, window=<seconds>, reach=<turns>, subject=<σ>, supersede=<similarity>|off, relevance=<share>. Example: standard:context=0,baseline:scale=best
         """)
     var variants: String = "baseline,standard"
 
@@ -183,6 +183,7 @@ struct QualityBench: AsyncParsableCommand {
             case ("window", let v): ranking.contextWindow = try number(v, spec)
             case ("time", let v): ranking.timeWeight = try number(v, spec)
             case ("reach", let v): ranking.contextReach = Int(try number(v, spec))
+            case ("subject", let v): ranking.subjectWeight = try number(v, spec)
             case ("supersede", let v): ranking.supersedeSimilarity = try number(v, spec)
             case ("relevance", let v): ranking.supersedeRelevance = try number(v, spec)
             default: throw ValidationError("unknown change \(change) in \(spec)")

@@ -92,13 +92,4 @@ import Testing
             #expect(error.problem.contains("int8") && error.problem.contains("float"), "\(error.problem)")
         }
     }
-
-    @Test func routeTableMatching() {
-        let t = RouteTable.api
-        #expect(t.match(method: "GET", path: "/api/v1/memories/abc/history/") == .found(.history, parameters: ["id": "abc"]))
-        #expect(t.match(method: "DELETE", path: "/v2/entities/agent/a%2Fb") == .found(.deleteEntity, parameters: ["type": "agent", "id": "a/b"]))
-        #expect(t.match(method: "POST", path: "//v3//memories/add") == .found(.add, parameters: [:]))
-        #expect(t.match(method: "GET", path: "/v3/memories/add/") == .methodNotAllowed(allowed: ["POST"]))
-        #expect(t.match(method: "GET", path: "/v1/nope") == .notFound)
-    }
 }

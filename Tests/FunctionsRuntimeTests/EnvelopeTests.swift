@@ -27,6 +27,16 @@ import Testing
         return String(decoding: try! JSONEncoder().encode(envelope), as: UTF8.self)
     }
 
+    /// A query string as decoded pairs (what the routes read).
+    static func query(_ raw: String?) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in (raw ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            out[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        return out
+    }
+
     static func res(_ json: JSONValue) -> (status: Int?, body: JSONValue?, contentType: String?) {
         let res = json["Outputs"]?["res"]
         let body = res?["body"]?.stringValue.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
@@ -52,6 +62,28 @@ import Testing
             #expect(echo.calls.last["tenant"] == .string("acme"))
             #expect(echo.calls.last["request_id"] == .string("inv-1"))
         }
+    }
+
+    /// One log line per invocation, naming the inner request, its route and status (also for an inner `GET /`).
+    @Test func anEnvelopeIsLoggedOnceAsItsInnerRequest() async throws {
+        let logs = LogCollector()
+        let app = try makeApp(role: .search, environment: ["MEMORY_API_KEYS": TestKeys.setting], logs: logs)
+        let search = Self.httpEnvelope(method: "POST", url: "http://h/api/v3/memories/search/", body: #"{"query":"q","user_id":"u"}"#,
+                                       headers: ["Authorization": ["Token \(TestKeys.acmeRead)"]])
+        let readiness = Self.httpEnvelope(method: "GET", url: "http://h/", body: nil)
+        try await app.test(.router) { client in
+            _ = try await client.call(.post, "/search", body: search, headers: ["X-Azure-Functions-InvocationId": "inv-log"])
+            _ = try await client.call(.post, "/search", body: readiness, headers: ["X-Azure-Functions-InvocationId": "inv-ready"])
+        }
+        let lines = logs.objects().compactMap { $0 }
+        let searchLines = lines.filter { $0["invocation_id"] == "inv-log" }
+        #expect(searchLines.count == 1)
+        #expect(searchLines.first?["route"] == "envelope:search:search")
+        #expect(searchLines.first?["method"] == "POST")
+        #expect(searchLines.first?["path"] == "/api/v3/memories/search/")
+        #expect(searchLines.first?["status"] == "200")
+        #expect(searchLines.first?["tenant"] == "acme")
+        #expect(lines.filter { $0["invocation_id"] == "inv-ready" }.count == 1)
     }
 
     @Test func envelopeCarriesErrorStatusesInsideA200() async throws {
@@ -164,20 +196,23 @@ import Testing
         }
     }
 
-    @Test func lenientEnvelopeParsing() throws {
+    @Test func lenientEnvelopeParsing() async throws {
         let envelope: JSONValue = .object(["Data": .object(["req": .object([
             "Url": .string("https://app.azurewebsites.net/api/v1/memories/x/?a=1&b=two%20words"),
             "Method": .string("put"),
             "Headers": .object(["X-Multi": .array([.string("a"), .string("b")]), "Single": .string("s")]),
             "Body": .object(["text": .string("hi")]),
         ])])])
-        let r = try InvocationEnvelope.httpRequest(from: envelope, maxBodyBytes: 1024)
-        #expect(r.method == "PUT")
-        #expect(r.path == "/api/v1/memories/x/")
-        #expect(r.query == ["a": "1", "b": "two words"])
-        #expect(r.header("x-multi") == "a,b")
-        #expect(r.header("single") == "s")
-        #expect(try JSONDecoder().decode(JSONValue.self, from: r.body) == .object(["text": .string("hi")]))
+        let r = try InvocationEnvelope.httpRequest(from: envelope, maxBodyBytes: 1024, invocationId: "inv-9")
+        #expect(r.method == .put)
+        #expect(r.uri.path == "/api/v1/memories/x/")
+        #expect(Self.query(r.uri.query) == ["a": "1", "b": "two words"])
+        #expect(r.headers[HTTPFields.Element.Name("x-multi")!] == "a,b")
+        #expect(r.headers[HTTPFields.Element.Name("single")!] == "s")
+        #expect(r.headers[HTTPFields.Element.Name("X-Azure-Functions-InvocationId")!] == "inv-9")
+        let body = r.body
+        let bytes = try await body.collect(upTo: 1024)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView)) == .object(["text": .string("hi")]))
         #expect(throws: APIError.self) {
             try InvocationEnvelope.httpRequest(from: .object(["Data": .object(["req": .object(["Url": .string("/x"), "Body": .string(String(repeating: "a", count: 2000))])])]), maxBodyBytes: 1024)
         }

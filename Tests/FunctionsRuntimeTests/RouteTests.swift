@@ -2,6 +2,7 @@ import Foundation
 import FunctionsRuntime
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import MemoryStorage
 import Testing
 
@@ -92,6 +93,58 @@ import Testing
                 #expect(r.status == 200, "\(path)")
                 #expect(echo.calls.last["op"] == .string("entities"), "\(path)")
             }
+        }
+    }
+
+    /// What the route table resolves: captures (percent-decoded), the `api` prefix, empty segments, 405 vs 404.
+    @Test func routeMatching() async throws {
+        let echo = EchoBackend()
+        let app = try makeApp(backend: echo)
+        try await app.test(.router) { client in
+            let history = try await client.call(.get, "/api/v1/memories/\(memory)/history/")
+            #expect(history.status == 200)
+            #expect(echo.calls.last["op"] == .string("history"))
+            #expect(echo.calls.last["id"] == .string(memory))
+            let entity = try await client.call(.delete, "/v2/entities/agent/a%2Fb")
+            #expect(entity.status == 200)
+            #expect(echo.calls.last["op"] == .string("delete_entity"))
+            #expect(echo.calls.last["type"] == .string("agent"))
+            #expect(echo.calls.last["id"] == .string("a/b"))
+            let doubled = try await client.call(.post, "//v3//memories/add", body: #"{"messages":"hi","user_id":"u"}"#)
+            #expect(doubled.status == 200)
+            #expect(echo.calls.last["op"] == .string("add"))
+            let get = try await client.call(.get, "/v3/memories/add/")
+            #expect(get.status == 405)
+            #expect(get.headers[.allow] == "POST")
+            for method in [HTTPRequest.Method.trace, .head, HTTPRequest.Method("QUERY")!] {
+                let other = try await client.call(method, "/v1/ping/")
+                #expect(other.status == 405, "\(method)")
+                #expect(other.headers[.allow] == "GET", "\(method)")
+            }
+            let nope = try await client.call(.get, "/v1/nope")
+            #expect(nope.status == 404)
+            #expect(nope.json["code"] == .string("not_found"))
+            #expect(nope.json["request_id"]?.stringValue?.isEmpty == false)
+        }
+    }
+
+    /// The same app over a real socket: HTTP/1.1 framing, the 405's `Allow`, and an invocation envelope.
+    @Test func liveServerAnswersOverTCP() async throws {
+        let app = try makeApp(environment: ["MEMORY_API_KEYS": TestKeys.setting])
+        try await app.test(.live) { client in
+            let ping = try await client.call(.get, "/api/v1/ping/", key: TestKeys.acmeRead,
+                                             headers: ["X-Azure-Functions-InvocationId": "live-1"])
+            #expect(ping.status == 200)
+            #expect(ping.json["org_id"] == .string("acme"))
+            let wrong = try await client.call(.patch, "/api/v1/memories/\(memory)/", key: TestKeys.acmeRead)
+            #expect(wrong.status == 405)
+            #expect(wrong.headers[.allow] == "GET, PUT, DELETE")
+            let none = try await client.call(.get, "/api/v1/entities/", headers: ["X-Azure-Functions-InvocationId": "live-2"])
+            #expect(none.status == 401)
+            #expect(none.json["request_id"] == .string("live-2"))
+            #expect(none.headers[.wwwAuthenticate] == "Token")
+            let ready = try await client.call(.get, "/")
+            #expect(ready.json["status"] == .string("ok"))
         }
     }
 
@@ -286,6 +339,28 @@ import Testing
 
             #expect(status6 == 404)
         }
+    }
+
+    /// A service that could not be built (a test's build; the executables exit instead) answers 503 naming the
+    /// setting, while readiness still answers.
+    @Test func aServiceThatCannotBeBuiltIs503NamingTheSetting() async throws {
+        let logs = LogCollector()
+        let logger = Logger(label: "test") { label in JSONLogHandler(label: label, level: .info, sink: logs.sink) }
+        let server = HandlerServer(configuration: try RuntimeConfiguration(environment: [:]), role: .local, logger: logger) {
+            throw ConfigurationError(setting: "MEMORY_STORAGE", problem: "cannot create the storage folder /nope")
+        }
+        try await server.application(port: 0).test(.router) { client in
+            let ready = try await client.call(.get, "/")
+            #expect(ready.status == 200)
+            let r = try await client.call(.get, "/v1/entities/", headers: ["X-Azure-Functions-InvocationId": "inv-503"])
+            #expect(r.status == 503)
+            #expect(r.json["code"] == .string("service_unavailable"))
+            #expect(r.json["detail"]?.stringValue?.contains("MEMORY_STORAGE") == true)
+            #expect(r.json["request_id"] == .string("inv-503"))
+        }
+        let line = logs.objects().compactMap { $0 }.first { $0["invocation_id"] == "inv-503" }
+        #expect(line?["cause"]?.contains("MEMORY_STORAGE") == true)
+        #expect(line?["status"] == "503")
     }
 
     @Test func unexpectedErrorIs500WithRequestIdAndLoggedCause() async throws {

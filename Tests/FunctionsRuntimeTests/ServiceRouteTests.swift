@@ -11,7 +11,7 @@ import Testing
 /// Routes end to end on the real ``MemoryService`` over a ``FileBlobStore`` in a temporary folder: tenancy,
 /// roles, unknown ids and idempotent retries as a client sees them.
 @Suite struct ServiceRouteTests {
-    static func realApp() throws -> (Application<HummingbirdAdapter>, URL) {
+    static func realApp() throws -> (Application<HandlerResponder>, URL) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agentmemory-routes-\(UUID().uuidString)")
         let config = try RuntimeConfiguration(environment: [
             "MEMORY_API_KEYS": TestKeys.setting, "MEMORY_STORAGE": folder.path, "MEMORY_EMBEDDER": "hash",

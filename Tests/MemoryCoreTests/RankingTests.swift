@@ -196,3 +196,55 @@ struct QueryTimeReferenceTests {
         #expect(plain.first?.score == plain.last?.score)
     }
 }
+
+@Suite("Query subjects")
+struct QuerySubjectTests {
+    @Test("names are the capitalised words after the first, possessives dropped, stop words skipped")
+    func names() {
+        let q = QuerySubjects("What book did Caroline's friend Melanie recommend? It was In May")
+        #expect(q.isSubject(of: "Caroline: I loved that book"))
+        #expect(q.isSubject(of: "Melanie's brother reads a lot"))
+        #expect(q.isSubject(of: "\"Melanie\" said yes"))
+        #expect(!q.isSubject(of: "What a book"))                 // the query's first word is not a name
+        #expect(!q.isSubject(of: "It rained"))                    // a capitalised stop word is not a name
+        #expect(!q.isSubject(of: "In the morning"))
+        #expect(!q.isSubject(of: "Wow, Caroline, that is great"))  // a mention is not the subject
+        #expect(!q.isSubject(of: "Carolines are rare"))           // a longer word is another word
+        #expect(!q.isSubject(of: "caroline: lower-case is no name"))
+        #expect(!q.isSubject(of: ""))
+        #expect(QuerySubjects("what does the user like?").isEmpty)
+    }
+
+    @Test("non-ASCII names match too")
+    func unicodeNames() {
+        let q = QuerySubjects("Where did Zoë move?")
+        #expect(q.isSubject(of: "Zoë: we moved to Lyon"))
+        #expect(!q.isSubject(of: "Zoe: not the same name"))
+        #expect(QuerySubjects("Wo wohnt Ömer?").isSubject(of: "Ömer wohnt in Köln"))
+    }
+
+    @Test("a memory whose subject the query names is lifted over an equally relevant mention")
+    func subjectLift() {
+        var rng = SeededGenerator(seed: 31)
+        let v = RetrievalFixtures.randomVector(16, &rng)
+        let w = RetrievalFixtures.randomVector(16, &rng)
+        let query = RetrievalFixtures.unit(zip(v, w).map { $0 + $1 })
+        let memories = [
+            RetrievalFixtures.memory(0, text: "Melanie: Caroline went to a pottery workshop", vector: v),
+            RetrievalFixtures.memory(1, text: "Caroline: Melanie went to a pottery workshop", vector: v),
+        ]
+        let index = PartitionSearchIndex(state: RetrievalFixtures.state(memories))
+        var ranking = RetrievalFixtures.fusionOnly
+        ranking.subjectWeight = RankingOptions.standard.subjectWeight
+        #expect(ranking.subjectWeight > 0)
+        for (name, first) in [("Caroline", "1"), ("Melanie", "0")] {
+            let hits = index.search(SearchQuery(text: "What workshop did \(name) attend?", vector: query, topK: 2, ranking: ranking))
+            #expect(hits.first?.memory.hash == first)
+            let f = hits.last?.score ?? 1
+            #expect(abs((hits.first?.score ?? 0) - (f + (1 - f) * ranking.subjectWeight)) < 1e-9)
+        }
+        ranking.subjectWeight = 0
+        let plain = index.search(SearchQuery(text: "What workshop did Caroline attend?", vector: query, topK: 2, ranking: ranking))
+        #expect(plain.first?.score == plain.last?.score)
+    }
+}

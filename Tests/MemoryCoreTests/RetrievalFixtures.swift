@@ -40,12 +40,13 @@ enum RetrievalFixtures {
         }
     }
 
-    /// The standard ranking with conversational context and supersession off: calibrated fusion alone, for
+    /// The standard ranking with conversational context, subjects and supersession off: calibrated fusion alone, for
     /// tests of the fused score.
     static let fusionOnly: RankingOptions = {
         var r = RankingOptions.standard
         r.contextWeight = 0
         r.supersedeSimilarity = nil
+        r.subjectWeight = 0
         return r
     }()
 

@@ -21,6 +21,9 @@ WRITE_KEY = "sdk-write-key"
 READ_KEY = "sdk-read-key"
 OTHER_KEY = "sdk-other-tenant-key"
 ADMIN_KEY = "sdk-admin-key"
+# Bound to one user_id (the optional fourth field of MEMORY_API_KEYS): reaches only that user's memories.
+BOUND_KEY = "sdk-bound-key"
+BOUND_USER = "mcp-bound-user"
 
 
 def _binary() -> str:
@@ -70,7 +73,7 @@ def server(blob_storage):
         "MEMORY_STORAGE": blob_storage,
         "MEMORY_EMBEDDER": "hash",
         "MEMORY_API_KEYS": (f"sdk:write:{_sha(WRITE_KEY)};sdk:read:{_sha(READ_KEY)};other:write:{_sha(OTHER_KEY)};"
-                            f"sdk:admin:{_sha(ADMIN_KEY)}"),
+                            f"sdk:admin:{_sha(ADMIN_KEY)};sdk:write:{_sha(BOUND_KEY)}:{BOUND_USER}"),
     }
     log = open(os.path.join(storage, "handler.log"), "wb")
     proc = subprocess.Popen([_binary()], env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -15,7 +15,7 @@ struct CompactionScheduler: Sendable {
             } catch {
                 return  // cancelled: shutdown
             }
-            do throws(APIError) {
+            do {
                 let backend = try await service.backend()
                 let summary = await backend.compactAll(tenant: nil)
                 logger.info("scheduled compaction", metadata: [
@@ -24,7 +24,7 @@ struct CompactionScheduler: Sendable {
                     "failed": .stringConvertible(summary.failed),
                 ])
             } catch {
-                logger.error("scheduled compaction skipped: \(error.detail)")
+                logger.error("scheduled compaction skipped: \(error); the next run retries")
             }
         }
     }

@@ -53,7 +53,14 @@ public enum HandlerMain {
             "embedder": .string(configuration.embedderName),
             "max_body_bytes": .stringConvertible(configuration.maxBodyBytes),
         ])
-        if configuration.apiKeys.isOpen {
+        if configuration.entra.acceptsTokens || configuration.entra.trustAppServiceAuth {
+            logger.info("entra id callers accepted", metadata: [
+                "issuers": .stringConvertible(configuration.entra.issuers.count),
+                "app_service_auth": .stringConvertible(configuration.entra.trustAppServiceAuth),
+                "user_claim": .string(configuration.entra.userClaim ?? "none"),
+            ])
+        }
+        if configuration.apiKeys.isOpen && !configuration.entra.acceptsTokens && !configuration.entra.trustAppServiceAuth {
             logger.warning("no MEMORY_API_KEYS configured: every request is tenant 'default' with the admin role (local run only; set MEMORY_API_KEYS in Azure)")
         }
         do {

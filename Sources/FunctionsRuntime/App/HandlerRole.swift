@@ -20,5 +20,9 @@ public enum HandlerRole: String, Sendable, CaseIterable {
     /// Whether this role answers the timer function `POST /compact`.
     public var servesTimer: Bool { self == .compact || self == .local }
 
+    /// Whether this role serves the MCP endpoint (`/mcp`): `memory-local`, which the local run and the MCP function
+    /// app run (its tools both read and write, so no app of the split topology can).
+    public var servesMCP: Bool { self == .local }
+
     public var executable: String { "memory-\(rawValue)" }
 }

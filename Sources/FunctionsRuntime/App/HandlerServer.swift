@@ -7,7 +7,8 @@ public struct HandlerServer: Sendable {
     public let configuration: RuntimeConfiguration
     public let role: HandlerRole
     public let logger: Logger
-    public let handler: MemoryHTTPHandler
+    public let service: ServiceHandle
+    public let responder: HandlerResponder
 
     /// `makeService` defaults to ``ServiceFactory/makeService(_:role:logger:)``; tests and the benchmark pass their own.
     public init(configuration: RuntimeConfiguration, role: HandlerRole, logger: Logger,
@@ -18,16 +19,22 @@ public struct HandlerServer: Sendable {
         let build = makeService ?? { [configuration, role, logger] in
             try await ServiceFactory.makeService(configuration, role: role, logger: logger)
         }
-        let handle = ServiceHandle(build)
-        handler = MemoryHTTPHandler(role: role, authenticator: Authenticator(keys: configuration.apiKeys),
-                                    service: handle, maxBodyBytes: configuration.maxBodyBytes,
-                                    trustsHostTimerCalls: configuration.startedByFunctionsHost, logger: logger)
+        let service = ServiceHandle(build)
+        self.service = service
+        let authenticator = Authenticator(keys: configuration.apiKeys,
+                                          entra: EntraAuthentication.make(configuration.entra, logger: logger))
+        let router = HandlerRouter.make(role: role, authenticator: authenticator, service: service,
+                                        maxBodyBytes: configuration.maxBodyBytes)
+        let functions = FunctionsInvocationResponder(
+            router: router.buildResponder(), role: role, authenticator: authenticator, service: service,
+            maxBodyBytes: configuration.maxBodyBytes, trustsHostTimerCalls: configuration.startedByFunctionsHost)
+        responder = HandlerResponder(log: RequestLogMiddleware(role: role, logger: logger), functions: functions)
     }
 
     /// The Hummingbird application (for `runService()` or HummingbirdTesting).
-    public func application(port: Int? = nil) -> Application<HummingbirdAdapter> {
+    public func application(port: Int? = nil) -> Application<HandlerResponder> {
         Application(
-            responder: HummingbirdAdapter(handler: handler),
+            responder: responder,
             // One timer for a connection that sends no complete request head, a body that stalls, and a kept-alive
             // connection left idle: half-open connections cannot pile up.
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)))),
@@ -40,7 +47,7 @@ public struct HandlerServer: Sendable {
     public func run() async throws {
         let app = application()
         let scheduler = role == .local && configuration.localCompactInterval > 0
-            ? CompactionScheduler(interval: .seconds(configuration.localCompactInterval), service: handler.service, logger: logger)
+            ? CompactionScheduler(interval: .seconds(configuration.localCompactInterval), service: service, logger: logger)
             : nil
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }

@@ -3,11 +3,13 @@ import Foundation
 
 /// The API keys from `MEMORY_API_KEYS`, stored as SHA-256 digests only.
 ///
-/// Format: entries separated by `;` (or newlines), each `tenant:role:sha256hex`, e.g.
-/// `acme:write:9f86d081…;acme-ro:read:…`. `tenant` is 1–64 characters of `A-Z a-z 0-9 _ -`; `role` is `read`,
-/// `write` or `admin`; `sha256hex` is the 64-hex-digit SHA-256 of the key (`printf %s "$KEY" | sha256sum`, or
-/// `memory-local --hash-key KEY`). An empty or unset setting means no keys: every request is the `default`
-/// tenant with the admin role (the local run).
+/// Format: entries separated by `;` (or newlines), each `tenant:role:sha256hex[:user_id]`, e.g.
+/// `acme:write:9f86d081…;acme-ro:read:…;acme:write:5e88…:alice`. `tenant` is 1–64 characters of
+/// `A-Z a-z 0-9 _ -`; `role` is `read`, `write` or `admin`; `sha256hex` is the 64-hex-digit SHA-256 of the key
+/// (`printf %s "$KEY" | sha256sum`, or `memory-local --hash-key KEY`). The optional fourth field binds the key to
+/// one `user_id` (everything after the third `:`, so it may contain `:`; not `;`): the key then reads and writes
+/// only that user's memories. An empty or unset setting means no keys: every request is the `default` tenant with
+/// the admin role (the local run).
 public struct APIKeyTable: Sendable {
     struct Entry: Sendable {
         var digest: [UInt8]
@@ -29,11 +31,20 @@ public struct APIKeyTable: Sendable {
         let items = raw.split(whereSeparator: { $0 == ";" || $0 == "\n" })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for (index, item) in items.enumerated() {
-            let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            let parts = item.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
             let position = "entry \(index + 1)"
-            guard parts.count == 3 else {
+            guard parts.count >= 3 else {
                 throw ConfigurationError(setting: "MEMORY_API_KEYS",
-                    problem: "\(position) must be tenant:role:sha256hex (3 fields separated by ':'), got \(parts.count) fields")
+                    problem: "\(position) must be tenant:role:sha256hex[:user_id] (fields separated by ':'), got \(parts.count) fields")
+            }
+            var boundUser: String? = nil
+            if parts.count == 4 {
+                let user = parts[3].trimmingCharacters(in: .whitespaces)
+                guard !user.isEmpty, user.count <= 256 else {
+                    throw ConfigurationError(setting: "MEMORY_API_KEYS",
+                        problem: "\(position): the user_id after the third ':' must be 1-256 characters")
+                }
+                boundUser = user
             }
             let (tenant, roleName, hex) = (parts[0], parts[1], parts[2].lowercased())
             guard Self.isValidTenant(tenant) else {
@@ -48,7 +59,7 @@ public struct APIKeyTable: Sendable {
                 throw ConfigurationError(setting: "MEMORY_API_KEYS",
                     problem: "\(position): the third field must be the 64-hex-digit SHA-256 of the key (printf %s KEY | sha256sum)")
             }
-            entries.append(Entry(digest: digest, principal: Principal(tenant: tenant, role: role)))
+            entries.append(Entry(digest: digest, principal: Principal(tenant: tenant, role: role, boundUserId: boundUser)))
         }
         self.entries = entries
     }

@@ -27,13 +27,17 @@ public enum Role: Int, Sendable, Comparable, CaseIterable, CustomStringConvertib
     public static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// Who a request is: its tenant and the role its key grants.
+/// Who a request is: its tenant, the role its credential grants, and the one `user_id` it is bound to, if any.
 public struct Principal: Sendable, Equatable {
     public var tenant: String
     public var role: Role
+    /// Set for a credential bound to one user (an API key with a `user_id` field, an Entra user token when
+    /// `MEMORY_ENTRA_USER_CLAIM` is set): every request then reads and writes only that user's memories.
+    public var boundUserId: String?
 
-    public init(tenant: String, role: Role) {
+    public init(tenant: String, role: Role, boundUserId: String? = nil) {
         self.tenant = tenant
         self.role = role
+        self.boundUserId = boundUserId
     }
 }

@@ -13,6 +13,8 @@ public struct RuntimeConfiguration: Sendable {
     public var embedderName: String
     /// `MEMORY_API_KEYS`.
     public var apiKeys: APIKeyTable
+    /// `MEMORY_ENTRA_*` and `MEMORY_TRUST_APP_SERVICE_AUTH`: Entra ID callers (``EntraSettings``).
+    public var entra: EntraSettings
     /// `MEMORY_LOG_LEVEL` (default `info`; .NET names such as `Information` accepted).
     public var logLevel: Logger.Level
     /// `MEMORY_MAX_BODY_BYTES` (default 1 MiB): larger request bodies get 413.
@@ -63,6 +65,7 @@ public struct RuntimeConfiguration: Sendable {
         }
         embedderName = embedder.lowercased()
         apiKeys = try APIKeyTable(setting: env["MEMORY_API_KEYS"])
+        entra = try EntraSettings(environment: env)
         if let l = env["MEMORY_LOG_LEVEL"], !l.isEmpty {
             guard let level = Logger.Level(setting: l) else {
                 throw ConfigurationError(setting: "MEMORY_LOG_LEVEL",

@@ -2,12 +2,23 @@ import Foundation
 import JSONModel
 import MemoryCore
 
+/// What ``EndpointHandlers`` reads of a routed request: the decoded query, the body bytes and their type.
+struct EndpointInput: Sendable {
+    /// Query parameters, percent-decoded (``QueryString/parse(_:)``).
+    var query: [String: String]
+    /// The raw body (empty when none was sent), already limited by ``BodyLimitMiddleware``.
+    var body: Data
+    /// The `Content-Type` header, if sent.
+    var contentType: String?
+}
+
 /// Turns a routed request into one ``MemoryBackend`` call: parses the body and path parameters into the
 /// service's typed requests (400s name the field) and returns the answer as ``ResponseEncoding`` writes it.
+/// The only place that knows which backend call an ``Endpoint`` is.
 struct EndpointHandlers: Sendable {
     let handle: ServiceHandle
 
-    func run(_ endpoint: Endpoint, parameters: [String: String], request: APIRequest,
+    func run(_ endpoint: Endpoint, parameters: [String: String], request: EndpointInput,
              principal: Principal, context: RequestContext) async throws -> JSONValue {
         switch endpoint {
         case .ping:
@@ -19,6 +30,12 @@ struct EndpointHandlers: Sendable {
                 "role": .string(principal.role.description),
             ])
         case .compactNow:
+            // Compaction runs over the whole tenant, outside the service calls that keep a bound credential to its
+            // user (BoundUserRule), so such a credential is refused here.
+            guard principal.boundUserId == nil else {
+                throw APIError(status: .forbidden, code: "user_scope_required",
+                               detail: "this credential is bound to one user_id; compacting the tenant needs an unbound credential")
+            }
             // The body is not read: compaction of the caller's tenant takes no options.
             let backend = try await handle.backend()
             let summary = await backend.compactAll(tenant: principal.tenant)
@@ -72,10 +89,10 @@ struct EndpointHandlers: Sendable {
     /// The body as JSON; an empty body is `{}` so the request parsers report the missing field by name. A body
     /// sent with a Content-Type other than JSON (`application/json`, `…+json`) is refused with 415; a body
     /// without a Content-Type is read as JSON.
-    static func jsonBody(_ request: APIRequest) throws(APIError) -> JSONValue {
+    static func jsonBody(_ request: EndpointInput) throws(APIError) -> JSONValue {
         let trimmed = request.body.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
         if trimmed.isEmpty { return .object([:]) }
-        if let type = request.header("content-type") {
+        if let type = request.contentType {
             let media = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
             guard media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) else {
                 throw APIError(status: 415, code: "unsupported_media_type",

@@ -5,7 +5,10 @@ import MemoryCore
 ///
 /// The Functions host polls `GET /` from the moment it starts the process and gives up after 30–60 s; opening
 /// storage or loading an embedding model must not delay that answer. Requests that need the service await the
-/// build; if it failed, they get a 503 that says why (and the cause is logged once at startup).
+/// build. In the handler executables a failed build ends the process (``HandlerMain`` prints the setting and
+/// exits 2), so requests only ever see a built service; a build that throws without ending the process (a
+/// test's or a benchmark's) makes each such request fail with that error, mapped like any other
+/// (``APIError/mapped(_:requestId:request:)``: a ``ConfigurationError`` is a 503 naming the setting).
 public final class ServiceHandle: Sendable {
     private let task: Task<any MemoryBackend, any Error>
 
@@ -14,20 +17,8 @@ public final class ServiceHandle: Sendable {
         task = Task { try await build() }
     }
 
-    /// A handle around an already-built backend.
-    public convenience init(ready backend: any MemoryBackend) {
-        self.init { backend }
-    }
-
-    /// The service, once built. Throws ``APIError`` 503 when building failed.
-    public func backend() async throws(APIError) -> any MemoryBackend {
-        do {
-            return try await task.value
-        } catch let e as APIError {
-            throw e
-        } catch {
-            throw APIError(status: 503, code: "service_unavailable",
-                           detail: "the memory service could not start: \(error); fix the setting named and restart")
-        }
+    /// The service, once built; rethrows the build's error.
+    public func backend() async throws -> any MemoryBackend {
+        try await task.value
     }
 }

@@ -20,6 +20,7 @@ extension MemoryService {
                 throw MemoryServiceError.invalid("name at least one of user_id, agent_id, app_id, run_id",
                                                  code: "missing_entity_id")
             }
+            try BoundUserRule.check(scopes: request.scopes, context, verb: "adds")
             let key = PartitionKey(tenant: context.tenant, owner: owner)
             let idempotent = IdempotentWrite(key: request.idempotencyKey ?? context.idempotencyKey,
                                              request: request.fingerprint)

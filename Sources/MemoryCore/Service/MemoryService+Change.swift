@@ -58,6 +58,7 @@ extension MemoryService {
                 throw MemoryServiceError.invalid("name at least one of user_id, agent_id, app_id, run_id",
                                                  code: "missing_entity_id")
             }
+            try BoundUserRule.check(scopes: scopes, context, verb: "deletes")
             return .memories(try await eraseCarrying(scopes, context))
         }
     }
@@ -67,6 +68,9 @@ extension MemoryService {
     /// deleted by an immediate compaction. Answers the count erased; 404 for an id never seen.
     public func deleteEntity(_ entity: EntityReference, _ context: RequestContext) async throws -> Deletion {
         try await guarded("deleteEntity", context) {
+            var named = MemoryScopes()
+            named[entity.kind] = entity.id
+            try BoundUserRule.check(scopes: named, context, verb: "deletes")
             let owner = PartitionOwner(kind: entity.kind, id: entity.id)
             guard try await entityIsKnown(owner, context) else {
                 throw MemoryServiceError.notFound("\(entity.kind.rawValue) '\(entity.id.prefix(64))' has no memories",

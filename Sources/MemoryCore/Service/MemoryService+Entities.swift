@@ -6,6 +6,7 @@ extension MemoryService {
     /// live (an agent that only wrote into user partitions is listed too), with its memory count.
     public func entities(_ context: RequestContext) async throws -> EntityList {
         try await guarded("entities", context) {
+            try BoundUserRule.checkTenantWide(context, verb: "the entity listing")
             var tally = EntityTally()
             let keys = try await store.partitions(tenant: context.tenant)
             for partial in try await mapPartitions(keys, { EntityTally($0.memories) }) { tally.merge(partial) }

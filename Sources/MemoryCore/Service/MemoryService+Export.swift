@@ -28,7 +28,8 @@ extension MemoryService {
         try await guarded("getExport", context) {
             switch lookup {
             case .stored(let id):
-                for key in try await store.partitions(tenant: context.tenant, idHintHex: PartitionOwner.idHintHex(of: id)) {
+                for key in try await store.partitions(tenant: context.tenant, idHintHex: PartitionOwner.idHintHex(of: id))
+                    where BoundUserRule.allows(key, context) {
                     if let document = try await store.export(key, id: id) { return .stored(try JSONValue.decode(document)) }
                 }
                 throw MemoryServiceError.notFound(

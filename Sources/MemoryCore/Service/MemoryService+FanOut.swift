@@ -15,6 +15,9 @@ extension MemoryService {
     /// - `"*"` on a scope id with nothing narrower reads every partition of the tenant: admin role only.
     func partitions(for filter: MemoryFilter, _ context: RequestContext) async throws -> [PartitionKey] {
         let keys: [PartitionKey]
+        if case .unscoped = filter.scopeTargets {} else {
+            try BoundUserRule.check(targets: filter.scopeTargets, context, verb: "reads")
+        }
         switch filter.scopeTargets {
         case .unscoped:
             throw MemoryServiceError.invalid(

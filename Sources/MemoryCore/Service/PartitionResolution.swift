@@ -9,7 +9,8 @@ extension MemoryService {
         -> (key: PartitionKey, state: PartitionState)
     {
         let hint = PartitionOwner.idHintHex(of: id)
-        for key in try await store.partitions(tenant: context.tenant, idHintHex: hint) {
+        for key in try await store.partitions(tenant: context.tenant, idHintHex: hint)
+            where BoundUserRule.allows(key, context) {
             let state = try await store.read(key)
             if state.memory(id) != nil || (includeHistoryOnly && state.history[id] != nil) {
                 return (key, state)

@@ -14,13 +14,17 @@ public struct RequestContext: Sendable {
     public var now: Date
     /// The caller holds the admin role: may use `"*"` as the only scope (every partition of the tenant).
     public var isAdmin: Bool
+    /// The `user_id` the caller's credential is bound to, if any: then every call reads and writes only that
+    /// user's memories (``BoundUserRule``; the rules are in docs/functions.md, "Credentials bound to a user").
+    public var boundUserId: String?
 
     public init(tenant: String, requestId: String = UUID().uuidString, idempotencyKey: String? = nil, now: Date = Date(),
-                isAdmin: Bool = false) {
+                isAdmin: Bool = false, boundUserId: String? = nil) {
         self.tenant = tenant
         self.requestId = requestId
         self.idempotencyKey = idempotencyKey
         self.now = now
         self.isAdmin = isAdmin
+        self.boundUserId = boundUserId
     }
 }

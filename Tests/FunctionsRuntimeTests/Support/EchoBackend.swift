@@ -30,6 +30,7 @@ struct EchoBackend: MemoryBackend {
         o["tenant"] = .string(c.tenant)
         o["request_id"] = .string(c.requestId)
         if let k = c.idempotencyKey { o["idempotency_key"] = .string(k) }
+        if let user = c.boundUserId { o["bound_user_id"] = .string(user) }
         calls.append(.object(o))
     }
 

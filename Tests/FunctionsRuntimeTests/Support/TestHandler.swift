@@ -34,7 +34,7 @@ final class LogCollector: @unchecked Sendable {
 
 /// Builds a handler app for a role and environment, on a given backend.
 func makeApp(role: HandlerRole = .local, environment: [String: String] = [:], backend: any MemoryBackend = EchoBackend(),
-             logs: LogCollector = LogCollector()) throws -> Application<HummingbirdAdapter> {
+             logs: LogCollector = LogCollector()) throws -> Application<HandlerResponder> {
     let config = try RuntimeConfiguration(environment: environment)
     let logger = Logger(label: "test") { label in JSONLogHandler(label: label, level: .info, sink: logs.sink) }
     let server = HandlerServer(configuration: config, role: role, logger: logger) { backend }

@@ -32,6 +32,7 @@ extension PartitionSearchIndex {
             return Double(segment.vectors.exactDot(row: row, query: prepared.unit))
         }
         let period = ranking.timeWeight > 0 && effectiveMode == .hybrid ? QueryTimeReference(query.text) : QueryTimeReference("")
+        let subjects = ranking.subjectWeight > 0 && effectiveMode == .hybrid ? QuerySubjects(query.text) : QuerySubjects("")
         var signalsByPosition: [Int: Signals] = [:]
         signalsByPosition.reserveCapacity(2 * (approximate.count + keyword.candidates.count))
         func signals(_ position: Int) -> Signals {
@@ -46,6 +47,12 @@ extension PartitionSearchIndex {
                 let (segment, row) = locate(position)
                 if period.matches(unixSeconds: segment.columns.createdAt[row]) {
                     fused = HybridScoring.noisyOr(fused, 1, weight: ranking.timeWeight)
+                }
+            }
+            if !subjects.isEmpty {
+                let (segment, row) = locate(position)
+                if subjects.isSubject(of: segment.memories[row].text) {
+                    fused = HybridScoring.noisyOr(fused, 1, weight: ranking.subjectWeight)
                 }
             }
             let computed = Signals(cosine: cosine, semantic: semantic, bm25Raw: raw, bm25: k, fused: fused)

@@ -36,6 +36,9 @@ public struct RankingOptions: Sendable, Equatable {
     /// δ: a memory whose event time (`created_at`) falls in a month or year the query names ("in May",
     /// "in 2022") is lifted, `f + (1 − f) · δ`; 0 turns it off.
     public var timeWeight: Double
+    /// σ: a memory whose subject (its first word) is a name the query asks about is lifted, `f + (1 − f) · σ`
+    /// (``QuerySubjects``); 0 turns it off.
+    public var subjectWeight: Double
     /// Among the best hits, an older memory whose embedding is at least this similar to a newer one's (the
     /// same subject restated later) is treated as superseded: the newer inherits its rank. `nil` turns
     /// supersession off.
@@ -45,7 +48,7 @@ public struct RankingOptions: Sendable, Equatable {
     public var supersedeRelevance: Double
 
     public init(keywordScale: KeywordScale, lengthNormalization: Double, keywordWeight: Double, contextWeight: Double,
-                contextWindow: TimeInterval, contextReach: Int = 1, timeWeight: Double = 0, supersedeSimilarity: Double?,
+                contextWindow: TimeInterval, contextReach: Int = 1, timeWeight: Double = 0, subjectWeight: Double = 0, supersedeSimilarity: Double?,
                 supersedeRelevance: Double = 0.6) {
         self.keywordScale = keywordScale
         self.lengthNormalization = lengthNormalization
@@ -54,6 +57,7 @@ public struct RankingOptions: Sendable, Equatable {
         self.contextWindow = contextWindow
         self.contextReach = contextReach
         self.timeWeight = timeWeight
+        self.subjectWeight = subjectWeight
         self.supersedeSimilarity = supersedeSimilarity
         self.supersedeRelevance = supersedeRelevance
     }
@@ -65,7 +69,7 @@ public struct RankingOptions: Sendable, Equatable {
 
     /// The default ranking (values and their measured effect in `docs/retrieval.md`, "Ranking").
     public static let standard = RankingOptions(keywordScale: .bestMatch, lengthNormalization: 0.3, keywordWeight: 0.5, contextWeight: 0.5,
-                                                contextWindow: 1_800, contextReach: 1, timeWeight: 0.35,
+                                                contextWindow: 1_800, contextReach: 1, timeWeight: 0.35, subjectWeight: 0.35,
                                                 supersedeSimilarity: 0.75, supersedeRelevance: 0.6)
 
     /// How many of the best fused candidates have their conversational neighbours added as candidates, per
