@@ -3,7 +3,9 @@ import PackageDescription
 
 /// AgentMemory: a Mem0-compatible long-term memory service for AI agents, served as Azure Functions
 /// custom handlers. Layering (each target may import only those above it):
-///   OutgoingHTTP  →  MemoryStorage, ModelClients  →  MemoryCore  →  FunctionsRuntime  →  executables
+///   JSONModel, OutgoingHTTP  →  MemoryStorage, ModelClients  →  MemoryCore  →  FunctionsRuntime  →  executables
+/// `JSONModel` (the `JSONValue` of metadata, filters and bodies) has no dependencies, so the HTTP layer can speak
+/// JSON without importing the storage engine: FunctionsRuntime imports MemoryCore and JSONModel, never MemoryStorage.
 /// The targets with hot numeric loops (snapshot dequantisation and checksums, the int8 vector scan, the MiniLM
 /// encoder) are compiled for `haswell` (x86-64-v3: AVX2, FMA, BMI2): it measured about twice as fast as the baseline
 /// SSE2 code, and every CPU Azure Functions runs on has it. The handlers check the CPU at startup
@@ -37,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
+        // Any JSON value (metadata, filters, request and response bodies): no dependencies.
+        .target(name: "JSONModel"),
         // The SSE4.2 `crc32` instruction for CRC32C (Swift has no intrinsics); MemoryStorage falls back to tables.
         .target(name: "CRC32CHardware"),
         // Outgoing HTTP for the Blob store and the model clients: the transport protocol and its
@@ -57,6 +61,7 @@ let package = Package(
         .target(
             name: "MemoryStorage",
             dependencies: [
+                "JSONModel",
                 "CRC32CHardware",
                 "OutgoingHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -78,6 +83,7 @@ let package = Package(
         .target(
             name: "MemoryCore",
             dependencies: [
+                "JSONModel",
                 "MemoryStorage",
                 "ModelClients",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -91,6 +97,7 @@ let package = Package(
         .target(
             name: "FunctionsRuntime",
             dependencies: [
+                "JSONModel",
                 "MemoryCore",
                 "OutgoingHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -108,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "memory-bench",
             dependencies: [
-                "MemoryStorage", "ModelClients", "MemoryCore", "FunctionsRuntime",
+                "JSONModel", "MemoryStorage", "ModelClients", "MemoryCore", "FunctionsRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
@@ -117,19 +124,19 @@ let package = Package(
         .executableTarget(
             name: "memory-tool",
             dependencies: [
-                "MemoryStorage", "MemoryCore",
+                "JSONModel", "MemoryStorage", "MemoryCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "MemoryStorageTests", dependencies: ["MemoryStorage"]),
+        .testTarget(name: "MemoryStorageTests", dependencies: ["JSONModel", "MemoryStorage"]),
         // Test helpers shared by several test targets (the scripted OpenAI-compatible server).
         .target(name: "TestSupport", dependencies: ["ModelClients"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelClientsTests", dependencies: ["ModelClients", "OutgoingHTTP", "TestSupport"]),
-        .testTarget(name: "MemoryCoreTests", dependencies: ["MemoryCore", "TestSupport"]),
+        .testTarget(name: "MemoryCoreTests", dependencies: ["JSONModel", "MemoryCore", "TestSupport"]),
         .testTarget(
             name: "FunctionsRuntimeTests",
             dependencies: [
-                "FunctionsRuntime",
+                "JSONModel", "FunctionsRuntime",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // Test issuers sign Entra-style tokens with RSA keys generated in the test.
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -137,7 +144,7 @@ let package = Package(
             ]
         ),
         // Starts the built executables the way the Functions host does. Needs `swift build` first.
-        .testTarget(name: "HandlerProcessTests", dependencies: ["MemoryStorage"]),
+        .testTarget(name: "HandlerProcessTests", dependencies: ["JSONModel", "MemoryStorage"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSONModel
 import Logging
 import MemoryCore
 import MemoryStorage
@@ -87,7 +88,7 @@ struct FanOutBench: AsyncParsableCommand {
         func timed(_ r: SearchRequest) async throws -> (ms: Double, hits: Int) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let answer = try await service.search(r, context)
-            return (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6, answer["results"]?.arrayValue?.count ?? 0)
+            return (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6, answer.hits.count)
         }
         let cold = try await timed(agentWide[0])
         guard cold.hits == topK else { throw ValidationError("agent-wide search returned \(cold.hits) hits, expected \(topK)") }

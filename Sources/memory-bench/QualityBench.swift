@@ -99,7 +99,7 @@ struct QualityBench: AsyncParsableCommand {
                     let t0 = DispatchTime.now()
                     let answer = try await service.search(request, RequestContext(tenant: "bench"))
                     latencies.append(seconds(since: t0) * 1000)
-                    let found = (answer["results"]?.arrayValue ?? []).map { $0["metadata"]?["dia_id"]?.stringValue }
+                    let found = answer.hits.map { $0.memory.metadata["dia_id"]?.stringValue }
                     score.add(category: question.category, evidence: question.evidence, ranked: found)
                     if printedMisses < misses, name == variants.split(separator: ",").first,
                        !question.evidence.isSubset(of: Set(found.compactMap { $0 })) {
@@ -144,9 +144,7 @@ struct QualityBench: AsyncParsableCommand {
             let answer = try await service.search(try SearchRequest(json: .object([
                 "query": .string(query), "filters": .object(["user_id": .string("probe-current-state")]),
             ])), RequestContext(tenant: "bench"))
-            let ranked = (answer["results"]?.arrayValue ?? []).map {
-                "\($0["memory"]?.stringValue ?? "?") (" + String(format: "%.3f", $0["score"]?.doubleValue ?? 0) + ")"
-            }
+            let ranked = answer.hits.map { "\($0.memory.text) (" + String(format: "%.3f", $0.score) + ")" }
             print("  \(name): " + ranked.joined(separator: " > "))
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSONModel
 import Logging
 import MemoryCore
 import MemoryStorage

@@ -49,7 +49,7 @@ struct PartitionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let blobs: any BlobStore
-        do { blobs = try BlobStoreLocation.open(storage) } catch { throw ValidationError("\(error)") }
+        do { blobs = try StorageLocation(parsing: storage).makeStore() } catch { throw ValidationError("\(error)") }
         let store = PartitionStore(blobs: blobs, logger: toolLogger())
         for key in try await store.partitions(tenant: tenant) {
             emit("partition \(key.tenant) \(key.owner.kind.rawValue) \(key.owner.id)")

@@ -23,7 +23,7 @@ struct PartitionOptions: ParsableArguments {
     }
 
     func blobs() throws -> any BlobStore {
-        do { return try BlobStoreLocation.open(storage) } catch { throw ValidationError("\(error)") }
+        do { return try StorageLocation(parsing: storage).makeStore() } catch { throw ValidationError("\(error)") }
     }
 }
 

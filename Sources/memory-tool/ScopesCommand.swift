@@ -31,7 +31,7 @@ struct ListScopePartitions: AsyncParsableCommand {
             throw ValidationError("--kind must be agent, app or run (a user's memories are all in its own partition)")
         }
         let blobs: any BlobStore
-        do { blobs = try BlobStoreLocation.open(storage) } catch { throw ValidationError("\(error)") }
+        do { blobs = try StorageLocation(parsing: storage).makeStore() } catch { throw ValidationError("\(error)") }
         let store = PartitionStore(blobs: blobs, logger: toolLogger())
         for key in try await store.partitions(tenant: tenant, carrying: PartitionOwner(kind: k, id: id)) {
             emit("partition \(key.owner.kind.rawValue) \(key.owner.id)")
@@ -58,7 +58,7 @@ struct RepairScopeDirectory: AsyncParsableCommand {
 
     func run() async throws {
         let blobs: any BlobStore
-        do { blobs = try BlobStoreLocation.open(storage) } catch { throw ValidationError("\(error)") }
+        do { blobs = try StorageLocation(parsing: storage).makeStore() } catch { throw ValidationError("\(error)") }
         var options = PartitionStoreOptions()
         options.scopeDirectoryRefreshInterval = pruneAge / 2
         let store = PartitionStore(blobs: blobs, options: options, logger: toolLogger())

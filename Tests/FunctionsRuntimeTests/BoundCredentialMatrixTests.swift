@@ -2,6 +2,7 @@ import Foundation
 import FunctionsRuntime
 import Hummingbird
 import HummingbirdTesting
+import JSONModel
 import Logging
 import MemoryStorage
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import FunctionsRuntime
 import Hummingbird
 import HummingbirdTesting
+import JSONModel
 import MemoryStorage
 import Testing
 
@@ -129,7 +130,8 @@ import Testing
     }
 
     @Test func toolCallsUseRolesAndBoundUsers() async throws {
-        let app = try makeApp(environment: ["MEMORY_API_KEYS": Self.keys])
+        let echo = EchoBackend()
+        let app = try makeApp(environment: ["MEMORY_API_KEYS": Self.keys], backend: echo)
         try await app.test(.router) { client in
             let add = #"{"name":"add_memories","arguments":{"text":"likes tea","user_id":"u1","infer":false}}"#
             let refused = try await client.call(.post, "/mcp", body: Self.rpc("tools/call", params: add), key: TestKeys.acmeRead)
@@ -138,12 +140,15 @@ import Testing
             #expect(text.hasPrefix("forbidden"))
             let done = try await client.call(.post, "/mcp", body: Self.rpc("tools/call", params: add), key: TestKeys.acmeWrite)
             #expect(done.json["result"]?["isError"] == .bool(false))
-            #expect(done.json["result"]?["structuredContent"]?["op"] == .string("add"))
+            #expect(echo.calls.last["op"] == .string("add"))
+            // The tool result carries the answer as the REST route encodes it (ResponseEncoding).
+            #expect(done.json["result"]?["structuredContent"]?["status"] == .string("SUCCEEDED"))
             // A bound key's user fills in a missing user_id.
             let bare = #"{"name":"add_memories","arguments":{"text":"likes tea","infer":false}}"#
             let bound = try await client.call(.post, "/mcp", body: Self.rpc("tools/call", params: bare), key: Self.boundKey)
-            #expect(bound.json["result"]?["structuredContent"]?["scopes"]?["user_id"] == .string("carol"))
-            #expect(bound.json["result"]?["structuredContent"]?["bound_user_id"] == .string("carol"))
+            #expect(bound.json["result"]?["isError"] == .bool(false))
+            #expect(echo.calls.last["scopes"]?["user_id"] == .string("carol"))
+            #expect(echo.calls.last["bound_user_id"] == .string("carol"))
             let unknown = try await client.call(.post, "/mcp", body: Self.rpc("tools/call", params: #"{"name":"nope"}"#), key: TestKeys.acmeRead)
             #expect(unknown.json["error"]?["code"] == .number(-32602))
             let listed = try await client.call(.post, "/mcp", body: Self.rpc("tools/list"), key: TestKeys.acmeRead)

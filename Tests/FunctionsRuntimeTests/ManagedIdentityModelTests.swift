@@ -1,5 +1,6 @@
 import Foundation
 @testable import FunctionsRuntime
+import MemoryCore
 import ModelClients
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import Logging
 import Testing
 import MemoryStorage
@@ -91,7 +92,7 @@ import ModelClients
                 continue
             }
             let answer = try await service.add(request, RequestContext(tenant: "acme"))
-            let ids = answer["results"]?.arrayValue?.compactMap { $0["id"]?.stringValue }.compactMap { UUID(uuidString: $0) } ?? []
+            let ids = answer.events.map(\.id)
             let key = PartitionKey(tenant: "acme", owner: try #require(request.scopes.owner))
             let state = try await service.store.read(key)
             for id in ids { written[id] = try #require(state.memory(id)) }

@@ -16,7 +16,7 @@ struct CurrentStateTests {
         let answer = try await fixture.service.search(try SearchRequest(json: .object([
             "query": .string(query), "filters": .object(["user_id": .string("alice")]),
         ])), fixture.context())
-        return answer["results"]?.arrayValue?.compactMap { $0["memory"]?.stringValue } ?? []
+        return answer.texts
     }
 
     @Test("a newer message restating a preference outranks the older one; the old ranking kept the stale one first")

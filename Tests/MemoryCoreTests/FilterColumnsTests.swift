@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 import Testing
 @testable import MemoryCore

@@ -24,7 +24,7 @@ import TestSupport
     }
 
     func input(_ text: String) -> InferInput {
-        InferInput(messages: [InferMessage(role: "user", content: text)], messageTime: Date(timeIntervalSince1970: 1_795_600_800))
+        InferInput(messages: [InputMessage(role: "user", content: text)], messageTime: Date(timeIntervalSince1970: 1_795_600_800))
     }
 
     @Test func aLlamaCppServerGetsBothCallsInJSONObjectModeWithTheSchema() async throws {

@@ -21,8 +21,8 @@ import TestSupport
     }
 
     func input(_ text: String, includes: String? = nil, excludes: String? = nil, custom: String? = nil) -> InferInput {
-        InferInput(messages: [InferMessage(role: "user", content: text),
-                              InferMessage(role: "assistant", content: "Noted.")],
+        InferInput(messages: [InputMessage(role: "user", content: text),
+                              InputMessage(role: "assistant", content: "Noted.")],
                    messageTime: messageTime, customInstructions: custom, includes: includes, excludes: excludes)
     }
 

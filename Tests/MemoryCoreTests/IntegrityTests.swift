@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import Testing
 import MemoryStorage
 @testable import MemoryCore
@@ -30,12 +31,12 @@ import MemoryStorage
         let changed = "my passport number is X-UPDATED-4712"
         let add = try await f.service.add(try AddRequest(json: json(#"{"messages":[{"role":"user","content":"\#(original)"}],"user_id":"erin","infer":false}"#)),
                                           f.context(key: "add-key-1"))
-        let id = try parseMemoryId(try #require(add["results"]?.arrayValue?.first?["id"]?.stringValue))
+        let id = try parseMemoryId(try #require(add.ids.first))
         _ = try await f.service.update(id, try UpdateRequest(json: json(#"{"text":"\#(changed)"}"#)), f.context(key: "upd-key-1"))
         let export = try await f.service.createExport(json(#"{"schema":{},"filters":{"user_id":"erin"}}"#), f.context())
-        let exportId = try #require(export["id"]?.stringValue)
+        let exportId = try #require(export.id.uuidString)
         let stored = try await f.service.getExport(.object(["memory_export_id": .string(exportId)]), f.context())
-        #expect(stored["memories"]?.arrayValue?.first?["memory"]?.stringValue == changed)
+        #expect(stored.texts.first == changed)
         #expect(!Self.filesContaining("X-ORIGINAL-4711", under: f.root).isEmpty)
 
         _ = try await f.service.deleteAll(scopes: MemoryScopes(userId: "erin"), f.context())
@@ -55,11 +56,11 @@ import MemoryStorage
         try await f.add(["u1 likes tea"], user: "u1", extra: ["agent_id": .string("support")])
         let second = try await f.add(["u2 secret SECOND-USER-TEXT"], user: "u2", extra: ["agent_id": .string("support")])
         let export = try await f.service.createExport(json(#"{"schema":{},"filters":{"agent_id":"support"}}"#), f.context())
-        let exportId = try #require(export["id"]?.stringValue)
+        let exportId = try #require(export.id.uuidString)
         let get: JSONValue = .object(["memory_export_id": .string(exportId)])
-        #expect(try await f.service.getExport(get, f.context())["count"]?.doubleValue == 2)
+        #expect(try await f.service.getExport(get, f.context()).texts.count == 2)
         _ = await f.service.compactAll(tenant: "acme")
-        #expect(try await f.service.getExport(get, f.context())["count"]?.doubleValue == 2, "nothing was deleted: the export stays")
+        #expect(try await f.service.getExport(get, f.context()).texts.count == 2, "nothing was deleted: the export stays")
         _ = try await f.service.delete(try parseMemoryId(second[0]), f.context())
         _ = await f.service.compactAll(tenant: "acme")
         _ = await f.service.compactAll(tenant: "acme")
@@ -72,20 +73,22 @@ import MemoryStorage
         let f = try ServiceFixture(storeOptions: Self.noGrace()); defer { f.cleanUp() }
         let body = json(#"{"messages":[{"role":"user","content":"remember the code word PELICAN-99"}],"user_id":"erin","agent_id":"bot","infer":false}"#)
         let first = try await f.service.add(try AddRequest(json: body), f.context(key: "k"))
-        let id = try parseMemoryId(try #require(first["results"]?.arrayValue?.first?["id"]?.stringValue))
-        #expect(try await f.service.add(try AddRequest(json: body), f.context(key: "k")) == first)
+        let id = try parseMemoryId(try #require(first.ids.first))
+        let replayed = try await f.service.add(try AddRequest(json: body), f.context(key: "k"))
+        #expect(replayed.applied == nil && ResponseEncoding.json(replayed) == ResponseEncoding.json(first), "the recorded answer, as sent")
         _ = try await f.service.delete(id, f.context())
         let replay = try await f.service.add(try AddRequest(json: body), f.context(key: "k"))
-        #expect(!replay.encodedString.contains("PELICAN"))
-        #expect(replay["message"]?.stringValue?.contains("already applied") == true)
+        #expect(replay == .replayed(.erased))
+        let wire = ResponseEncoding.json(replay)
+        #expect(!wire.encodedString.contains("PELICAN"))
+        #expect(wire["message"]?.stringValue?.contains("already applied") == true)
         // The replay wrote nothing: the memory stays deleted.
         let list = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"erin"}}"#)), f.context())
-        #expect(list["count"]?.doubleValue == 0)
+        #expect(list.count == 0)
         // Its history keeps the events, not the text.
         let history = try await f.service.history(id, f.context())
-        let events = try #require(history.arrayValue)
-        #expect(events.compactMap { $0["event"]?.stringValue } == ["ADD", "DELETE"])
-        #expect(!history.encodedString.contains("PELICAN"))
+        #expect(history.events == ["ADD", "DELETE"])
+        #expect(!ResponseEncoding.json(history).encodedString.contains("PELICAN"))
         _ = await f.service.compactAll(tenant: "acme")
         _ = await f.service.compactAll(tenant: "acme")
         #expect(Self.filesContaining("PELICAN-99", under: f.root) == [])
@@ -99,16 +102,17 @@ import MemoryStorage
         let e = await serviceError { _ = try await f.service.add(try AddRequest(json: b), f.context(key: "same")) }
         #expect(e?.code == "idempotency_key_reused")
         #expect(e?.kind == .conflict)
-        #expect(try await f.service.add(try AddRequest(json: a), f.context(key: "same")) == first)
+        let replayed = try await f.service.add(try AddRequest(json: a), f.context(key: "same"))
+        #expect(replayed.applied == nil && ResponseEncoding.json(replayed) == ResponseEncoding.json(first), "the recorded answer, as sent")
         let list = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"u"}}"#)), f.context())
-        #expect(list["results"]?.arrayValue?.compactMap { $0["memory"]?.stringValue } == ["first content"])
+        #expect(list.texts == ["first content"])
         // The same key on an update of another memory is refused too.
-        let id = try parseMemoryId(try #require(first["results"]?.arrayValue?.first?["id"]?.stringValue))
+        let id = try parseMemoryId(try #require(first.ids.first))
         let e2 = await serviceError {
             _ = try await f.service.update(id, try UpdateRequest(json: json(#"{"text":"x"}"#)), f.context(key: "same"))
         }
         #expect(e2?.code == "idempotency_key_reused")
-        #expect(try await f.service.get(id, f.context())["memory"]?.stringValue == "first content")
+        #expect(try await f.service.get(id, f.context()).text == "first content")
     }
 
     @Test func metadataNestedBeyondTheRecordLimitIsA400NamingTheField() async throws {
@@ -120,7 +124,7 @@ import MemoryStorage
         #expect(e?.code == "invalid_field")
         #expect(e?.detail.contains("metadata") == true)
         let list = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"u"}}"#)), f.context())
-        #expect(list["count"]?.doubleValue == 0)
+        #expect(list.count == 0)
     }
 
     /// Found by schemathesis: an admin's `"*"` over a tenant with no partition crashed the handler (an empty
@@ -129,11 +133,11 @@ import MemoryStorage
         let f = try ServiceFixture(); defer { f.cleanUp() }
         let admin = RequestContext(tenant: "empty-tenant", isAdmin: true)
         let search = try await f.service.search(try SearchRequest(json: json(#"{"query":"q","filters":{"user_id":"*"}}"#)), admin)
-        #expect(search["results"]?.arrayValue?.isEmpty == true)
+        #expect(search.hits.isEmpty)
         let list = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"*"}}"#)), admin)
-        #expect(list["count"]?.doubleValue == 0)
+        #expect(list.count == 0)
         let export = try await f.service.getExport(json(#"{"filters":{"user_id":"*"}}"#), admin)
-        #expect(export["count"]?.doubleValue == 0)
+        #expect(export.texts.isEmpty)
         let stored = await serviceError { _ = try await f.service.createExport(json(#"{"schema":{},"filters":{"user_id":"*"}}"#), admin) }
         #expect(stored?.code == "nothing_to_export")
         _ = try await f.service.deleteAll(scopes: MemoryScopes(agentId: "*"), admin)
@@ -144,7 +148,7 @@ import MemoryStorage
         try await f.add(["x"], user: "very-identifiable-user@example.com")
         let summary = await f.service.compactAll(tenant: "acme")
         #expect(summary.compacted == 1)
-        #expect(!summary.json.encodedString.contains("identifiable"))
+        #expect(!ResponseEncoding.json(summary).encodedString.contains("identifiable"))
         #expect(summary.messages.first?.contains("user#") == true)
     }
 }

@@ -25,11 +25,11 @@ actor ScriptedChat: ChatModel {
 }
 
 @Suite struct MemoryServiceInferTests {
-    func addInferred(_ f: ServiceFixture, _ text: String) async throws -> JSONValue {
-        try await f.service.add(try AddRequest(json: .object([
+    func addInferred(_ f: ServiceFixture, _ text: String) async throws -> AddOutcome {
+        try #require(try await f.service.add(try AddRequest(json: .object([
             "messages": .array([.object(["role": .string("user"), "content": .string(text)])]),
             "user_id": .string("alice"),
-        ])), f.context())
+        ])), f.context()).applied)
     }
 
     @Test func contradictionUpdatesTheMemoryAndKeepsTheOldTextInHistory() async throws {
@@ -40,15 +40,15 @@ actor ScriptedChat: ChatModel {
         let f = try ServiceFixture(chat: chat); defer { f.cleanUp() }
         let ids = try await f.add(["Prefers monthly invoices"], infer: false)
         let answer = try await addInferred(f, "Actually, send my invoices every week")
-        let results = try #require(answer["results"]?.arrayValue)
-        #expect(results.count == 1)
-        #expect(results.first?["event"]?.stringValue == "UPDATE")
-        #expect(results.first?["id"]?.stringValue == ids[0])
-        #expect(answer["usage"]?["total_tokens"]?.doubleValue == 30)
+        #expect(answer.events.count == 1)
+        #expect(answer.events.first?.kind == .update)
+        #expect(answer.events.first?.id.uuidString.lowercased() == ids[0])
+        #expect(answer.usage?.totalTokens == 30)
+        #expect(!answer.storedVerbatim)
         let history = try await f.service.history(try parseMemoryId(ids[0]), f.context())
-        #expect(history.arrayValue?.last?["old_memory"]?.stringValue == "Prefers monthly invoices")
+        #expect(history.entries.last?.oldText == "Prefers monthly invoices")
         let all = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"alice"}}"#)), f.context())
-        #expect(all["results"]?.arrayValue?.compactMap { $0["memory"]?.stringValue } == ["Prefers weekly invoices"])
+        #expect(all.texts == ["Prefers weekly invoices"])
     }
 
     @Test func retractionInvalidatesButKeepsHistoryAndNewFactsAreAdded() async throws {
@@ -59,11 +59,11 @@ actor ScriptedChat: ChatModel {
         let f = try ServiceFixture(chat: chat); defer { f.cleanUp() }
         let ids = try await f.add(["Has a cat named Tom"], infer: false)
         let answer = try await addInferred(f, "Tom the cat is gone; I got a dog called Rex")
-        #expect(answer["results"]?.arrayValue?.compactMap { $0["event"]?.stringValue }.sorted() == ["ADD", "DELETE"])
+        #expect(answer.events.map(\.kind.rawValue).sorted() == ["ADD", "DELETE"])
         let id = try parseMemoryId(ids[0])
         #expect(await serviceError { _ = try await f.service.get(id, f.context()) }?.kind == .notFound)
         let history = try await f.service.history(id, f.context())
-        #expect(history.arrayValue?.compactMap { $0["event"]?.stringValue } == ["ADD", "DELETE"])
+        #expect(history.events == ["ADD", "DELETE"])
     }
 
     @Test func aFailingModelWritesNothingAndSaysSo() async throws {
@@ -73,7 +73,7 @@ actor ScriptedChat: ChatModel {
         #expect(error?.kind == .upstream)
         #expect(error?.retryAfter == 3)
         let all = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"alice"}}"#)), f.context())
-        #expect(all["count"]?.doubleValue == 0)
+        #expect(all.count == 0)
     }
 
     @Test func aMalformedDecisionWritesNothing() async throws {
@@ -86,6 +86,6 @@ actor ScriptedChat: ChatModel {
         let error = await serviceError { _ = try await addInferred(f, "I like green tea now") }
         #expect(error?.code == "model_malformed_answer")
         let all = try await f.service.list(try ListRequest(json: json(#"{"filters":{"user_id":"alice"}}"#)), f.context())
-        #expect(all["results"]?.arrayValue?.compactMap { $0["memory"]?.stringValue } == ["Likes black tea"])
+        #expect(all.texts == ["Likes black tea"])
     }
 }

@@ -43,7 +43,7 @@ import MemoryStorage
     @Test func listPrefersQueryPagingAndFoldsTopLevelScopes() throws {
         let r = try ListRequest(json: json(#"{"user_id":"alice","page":5,"page_size":2}"#), query: ["page": "2"])
         #expect(r.page == 2 && r.pageSize == 2)
-        #expect(try MemoryFilter.parse(r.filters).scopeTargets == .anyOf([MemoryScopes(userId: "alice")]))
+        #expect(r.filter.scopeTargets == .anyOf([MemoryScopes(userId: "alice")]))
         #expect(throws: MemoryServiceError.self) { _ = try ListRequest(json: json("{}"), query: ["page_size": "100000"]) }
     }
 

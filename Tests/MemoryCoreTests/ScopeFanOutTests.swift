@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import Testing
 import MemoryStorage
 @testable import MemoryCore
@@ -13,17 +14,17 @@ import MemoryStorage
                                          "infer": .bool(false)]
         for (k, v) in scopes { body[k] = .string(v) }
         let answer = try await f.service.add(try AddRequest(json: .object(body)), f.context(tenant))
-        return try #require(answer["results"]?.arrayValue?.first?["id"]?.stringValue)
+        return try #require(answer.ids.first)
     }
 
     func list(_ f: ServiceFixture, _ filters: String, page: Int = 1, pageSize: Int = 100,
-              _ context: RequestContext? = nil) async throws -> JSONValue {
+              _ context: RequestContext? = nil) async throws -> MemoryPage {
         try await f.service.list(try ListRequest(json: json(#"{"filters":\#(filters),"page":\#(page),"page_size":\#(pageSize)}"#)),
                                  context ?? f.context())
     }
 
-    func texts(_ answer: JSONValue) -> [String] {
-        (answer["results"]?.arrayValue ?? []).compactMap { $0["memory"]?.stringValue }.sorted()
+    func texts(_ answer: MemoryPage) -> [String] {
+        answer.texts.sorted()
     }
 
     /// u1 and u2 with agent A, agent A alone, u3 with agent B and run r1, u1 without agent.
@@ -40,17 +41,17 @@ import MemoryStorage
         try await seed(f)
         let all = try await list(f, #"{"agent_id":"A"}"#)
         #expect(texts(all) == ["A keeps its own notes", "u1 likes tea, told to A", "u2 likes coffee, told to A"])
-        #expect(all["count"]?.doubleValue == 3)
+        #expect(all.count == 3)
         let found = try await f.service.search(
             try SearchRequest(json: json(#"{"query":"likes coffee","filters":{"agent_id":"A"},"threshold":0}"#)), f.context())
-        let hits = try #require(found["results"]?.arrayValue)
-        #expect(hits.first?["memory"]?.stringValue == "u2 likes coffee, told to A")
-        #expect(Set(hits.compactMap { $0["agent_id"]?.stringValue }) == ["A"])
+        let hits = found.hits
+        #expect(hits.first?.memory.text == "u2 likes coffee, told to A")
+        #expect(Set(hits.compactMap(\.memory.scopes.agentId)) == ["A"])
         #expect(hits.count == 3)
-        let scores = hits.compactMap { $0["score"]?.doubleValue }
+        let scores = hits.map(\.score)
         #expect(scores == scores.sorted(by: >), "merged by fused score")
         let export = try await f.service.getExport(json(#"{"filters":{"agent_id":"A"}}"#), f.context())
-        #expect(export["count"]?.doubleValue == 3)
+        #expect(export.texts.count == 3)
         // The filter applies whole in each partition.
         #expect(texts(try await list(f, #"{"agent_id":"A","app_id":"shop"}"#)) == ["u2 likes coffee, told to A"])
         #expect(texts(try await list(f, #"{"AND":[{"agent_id":"A"},{"NOT":{"user_id":"u1"}}]}"#))
@@ -63,7 +64,7 @@ import MemoryStorage
         #expect(texts(try await list(f, #"{"run_id":"r1"}"#)) == ["u1 likes tea, told to A", "u3 likes juice, told to B"])
         #expect(texts(try await list(f, #"{"app_id":"shop"}"#)) == ["u2 likes coffee, told to A"])
         #expect(texts(try await list(f, #"{"run_id":"r1","agent_id":"B"}"#)) == ["u3 likes juice, told to B"])
-        #expect(try await list(f, #"{"run_id":"r-unknown"}"#)["count"]?.doubleValue == 0)
+        #expect(try await list(f, #"{"run_id":"r-unknown"}"#).count == 0)
     }
 
     @Test func fanOutListPaginatesInOneStableOrderWithTheTotalCount() async throws {
@@ -74,15 +75,15 @@ import MemoryStorage
         var seen: [String] = []
         for page in 1...3 {
             let answer = try await list(f, #"{"agent_id":"pager"}"#, page: page, pageSize: 5)
-            #expect(answer["count"]?.doubleValue == 12)
-            let ids = (answer["results"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
+            #expect(answer.count == 12)
+            let ids = answer.items.map { $0.id.uuidString }
             #expect(ids.count == (page < 3 ? 5 : 2))
-            #expect((answer["next"]?.isNull ?? true) == (page == 3))
+            #expect(answer.hasNext == (page < 3))
             seen += ids
         }
         #expect(Set(seen).count == 12, "every memory on exactly one page")
         let again = try await list(f, #"{"agent_id":"pager"}"#, page: 1, pageSize: 12)
-        #expect((again["results"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue } == seen, "the same order every time")
+        #expect(again.items.map { $0.id.uuidString } == seen, "the same order every time")
     }
 
     @Test func orAndInListsOfUsersReadEachUser() async throws {
@@ -95,20 +96,20 @@ import MemoryStorage
         let found = try await f.service.search(
             try SearchRequest(json: json(#"{"query":"likes","filters":{"OR":[{"user_id":"u1"},{"user_id":"u2"}]},"threshold":0}"#)),
             f.context())
-        #expect(Set((found["results"]?.arrayValue ?? []).compactMap { $0["user_id"]?.stringValue }) == ["u1", "u2"])
+        #expect(Set(found.hits.compactMap(\.memory.scopes.userId)) == ["u1", "u2"])
     }
 
     @Test func deleteAllByAgentOrRunErasesAcrossPartitionsWithTheExactCount() async throws {
         let f = try ServiceFixture(); defer { f.cleanUp() }
         try await seed(f)
         let byRun = try await f.service.deleteAll(scopes: MemoryScopes(runId: "r1"), f.context())
-        #expect(byRun["deleted"]?.doubleValue == 2)
+        #expect(byRun == .memories(2))
         let byAgent = try await f.service.deleteAll(scopes: MemoryScopes(agentId: "A"), f.context())
-        #expect(byAgent["deleted"]?.doubleValue == 2, "u1's A memory already went with run r1")
-        #expect(try await list(f, #"{"agent_id":"A"}"#)["count"]?.doubleValue == 0)
+        #expect(byAgent == .memories(2), "u1's A memory already went with run r1")
+        #expect(try await list(f, #"{"agent_id":"A"}"#).count == 0)
         #expect(texts(try await list(f, #"{"user_id":"u1"}"#)) == ["u1 private note"], "memories without the id stay")
         let repeated = try await f.service.deleteAll(scopes: MemoryScopes(agentId: "A"), f.context())
-        #expect(repeated["deleted"]?.doubleValue == 0)
+        #expect(repeated == .memories(0))
     }
 
     @Test func anAgentWideDeleteThatFailsHalfwayIsFinishedByRepeatingIt() async throws {
@@ -123,8 +124,8 @@ import MemoryStorage
         #expect(failed?.code == "storage_corrupt")
         try await f.service.store.blobs.put(manifest, data: original, condition: .none)
         let repeated = try await f.service.deleteAll(scopes: MemoryScopes(agentId: "A"), f.context())
-        #expect((1...3).contains(repeated["deleted"]?.doubleValue ?? 0), "the repeat erases what the failed request left")
-        #expect(try await list(f, #"{"agent_id":"A"}"#)["count"]?.doubleValue == 0)
+        #expect([Deletion.memories(1), .memories(2), .memories(3)].contains(repeated), "the repeat erases what the failed request left")
+        #expect(try await list(f, #"{"agent_id":"A"}"#).count == 0)
         #expect(texts(try await list(f, #"{"user_id":"u1"}"#)) == ["u1 private note"])
     }
 
@@ -132,10 +133,10 @@ import MemoryStorage
         let f = try ServiceFixture(); defer { f.cleanUp() }
         try await seed(f)
         let out = try await f.service.deleteEntity(type: "agent", id: "A", f.context())
-        #expect(out["deleted"]?.doubleValue == 3)
-        #expect(try await list(f, #"{"agent_id":"A"}"#)["count"]?.doubleValue == 0)
-        #expect(try await list(f, #"{"user_id":"u2"}"#)["count"]?.doubleValue == 0)
-        #expect(try await list(f, #"{"user_id":"u3"}"#)["count"]?.doubleValue == 1)
+        #expect(out == .entity(3))
+        #expect(try await list(f, #"{"agent_id":"A"}"#).count == 0)
+        #expect(try await list(f, #"{"user_id":"u2"}"#).count == 0)
+        #expect(try await list(f, #"{"user_id":"u3"}"#).count == 1)
         let missing = await serviceError { _ = try await f.service.deleteEntity(type: "agent", id: "never-seen", f.context()) }
         #expect(missing?.code == "entity_not_found")
     }
@@ -144,14 +145,12 @@ import MemoryStorage
         let f = try ServiceFixture(); defer { f.cleanUp() }
         try await seed(f)
         let answer = try await f.service.entities(f.context())
-        var counts: [String: Double] = [:]
-        for e in answer["results"]?.arrayValue ?? [] {
-            counts["\(e["type"]?.stringValue ?? "?")/\(e["name"]?.stringValue ?? "?")"] = e["total_memories"]?.doubleValue
-        }
+        var counts: [String: Int] = [:]
+        for e in answer.entities { counts["\(e.kind.rawValue)/\(e.id)"] = e.memoryCount }
         #expect(counts == ["user/u1": 2, "user/u2": 1, "user/u3": 1, "agent/A": 3, "agent/B": 1, "app/shop": 1, "run/r1": 2])
-        #expect(answer["total_agents"]?.doubleValue == 2)
-        #expect(answer["total_runs"]?.doubleValue == 1)
-        #expect(answer["total_users"]?.doubleValue == 3)
+        #expect(answer.count(of: .agent) == 2)
+        #expect(answer.count(of: .run) == 1)
+        #expect(answer.count(of: .user) == 3)
     }
 
     @Test func anyUserWildcardIsForAdminsAndBounded() async throws {
@@ -177,28 +176,28 @@ import MemoryStorage
         var admin = f.context()
         admin.isAdmin = true
         let every = try await list(f, #"{"user_id":"*"}"#, admin)
-        #expect(every["count"]?.doubleValue == 4, "every memory with a user, in every partition")
+        #expect(every.count == 4, "every memory with a user, in every partition")
     }
 
     @Test func fanOutStaysInsideTheTenant() async throws {
         let f = try ServiceFixture(); defer { f.cleanUp() }
         try await seed(f)
         try await add(f, "other tenant's A memory", ["user_id": "u1", "agent_id": "A"], tenant: "other")
-        #expect(try await list(f, #"{"agent_id":"A"}"#)["count"]?.doubleValue == 3)
+        #expect(try await list(f, #"{"agent_id":"A"}"#).count == 3)
         #expect(texts(try await list(f, #"{"agent_id":"A"}"#, f.context("other"))) == ["other tenant's A memory"])
         let erased = try await f.service.deleteAll(scopes: MemoryScopes(agentId: "A"), f.context("other"))
-        #expect(erased["deleted"]?.doubleValue == 1)
-        #expect(try await list(f, #"{"agent_id":"A"}"#)["count"]?.doubleValue == 3)
+        #expect(erased == .memories(1))
+        #expect(try await list(f, #"{"agent_id":"A"}"#).count == 3)
     }
 
     @Test func addTakesScopeIdsFromFilters() async throws {
         let f = try ServiceFixture(); defer { f.cleanUp() }
         let body = json(#"{"messages":[{"role":"user","content":"from a framework"}],"infer":false,"filters":{"user_id":"u9","agent_id":{"eq":"crew"}}}"#)
         let answer = try await f.service.add(try AddRequest(json: body), f.context())
-        let id = try parseMemoryId(try #require(answer["results"]?.arrayValue?.first?["id"]?.stringValue))
+        let id = try parseMemoryId(try #require(answer.ids.first))
         let item = try await f.service.get(id, f.context())
-        #expect(item["user_id"]?.stringValue == "u9")
-        #expect(item["agent_id"]?.stringValue == "crew")
+        #expect(item.scopes.userId == "u9")
+        #expect(item.scopes.agentId == "crew")
         #expect(texts(try await list(f, #"{"agent_id":"crew"}"#)) == ["from a framework"])
         // The same id at the top level and in filters agrees: fine.
         _ = try AddRequest(json: json(#"{"messages":"x","user_id":"u9","filters":{"AND":[{"user_id":"u9"}]}}"#))

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import Logging
 import MemoryStorage
 import ModelClients
@@ -35,7 +36,7 @@ struct ServiceFixture {
         if !metadata.isNull { body["metadata"] = metadata }
         body.merge(extra) { $1 }
         let answer = try await service.add(try AddRequest(json: .object(body)), context(tenant))
-        return answer["results"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        return answer.ids
     }
 
     func cleanUp() { try? FileManager.default.removeItem(at: root) }

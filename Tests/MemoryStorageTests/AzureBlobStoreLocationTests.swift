@@ -2,20 +2,33 @@ import Foundation
 import Testing
 @testable import MemoryStorage
 
-/// `azure:[container@]<setting>` as `memory-tool --storage` takes it.
+/// The one-string storage locations as `memory-tool --storage` takes them (``StorageLocation``).
 @Suite struct AzureBlobStoreLocationTests {
+    /// The Azure store a location string builds.
+    static func azure(_ location: String, environment: [String: String] = [:]) throws -> AzureBlobStore {
+        let store = try StorageLocation(parsing: location, environment: environment).makeStore(environment: environment)
+        return try #require(store as? AzureBlobStore)
+    }
+
+    @Test func foldersAndSchemesParseToOneLocationType() throws {
+        #expect(try StorageLocation(parsing: "/data/memories") == .folder(URL(fileURLWithPath: "/data/memories"), durable: true))
+        #expect(try StorageLocation(parsing: "file:///tmp/x") == .folder(URL(fileURLWithPath: "/tmp/x"), durable: true))
+        #expect(try StorageLocation(parsing: "file-nosync:/tmp/x") == .folder(URL(fileURLWithPath: "/tmp/x"), durable: false))
+        #expect(try StorageLocation(parsing: "azure:logs@UseDevelopmentStorage=true", environment: [:])
+                == .azure(setting: "UseDevelopmentStorage=true", container: "logs"))
+        #expect(throws: StorageLocation.UnsupportedError.self) { try StorageLocation(parsing: "s3://bucket") }
+    }
+
     @Test func containerFromThePrefixFromTheEnvironmentOrTheDefault() throws {
-        let named = try AzureBlobStoreLocation.open("azure:logs@UseDevelopmentStorage=true", environment: [:])
+        let named = try Self.azure("azure:logs@UseDevelopmentStorage=true")
         #expect(named.container == "logs")
         #expect(named.settings == .developmentStorage)
-        let fromEnv = try AzureBlobStoreLocation.open("azure:UseDevelopmentStorage=true",
-                                                      environment: ["MEMORY_CONTAINER": "team-a"])
+        let fromEnv = try Self.azure("azure:UseDevelopmentStorage=true", environment: ["MEMORY_CONTAINER": "team-a"])
         #expect(fromEnv.container == "team-a")
-        let byDefault = try AzureBlobStoreLocation.open("azure:https://acct.blob.core.windows.net?sv=1&sig=x",
-                                                        environment: [:])
+        let byDefault = try Self.azure("azure:https://acct.blob.core.windows.net?sv=1&sig=x")
         #expect(byDefault.container == "memories")
         #expect(byDefault.settings.credential == .sharedAccessSignature("sv=1&sig=x"))
-        #expect(try BlobStoreLocation.open("azure:mem1@UseDevelopmentStorage=true") is AzureBlobStore)
+        #expect(try StorageLocation(parsing: "azure:mem1@UseDevelopmentStorage=true").makeStore() is AzureBlobStore)
     }
 
     @Test func azureSettingsAreToldApartFromFolderPaths() {
@@ -32,13 +45,13 @@ import Testing
 
     @Test func aBadContainerPrefixIsNamed() {
         #expect(throws: AzureSettingsError.invalidContainerName("m1")) {
-            try AzureBlobStoreLocation.open("azure:m1@UseDevelopmentStorage=true", environment: [:])
+            _ = try Self.azure("azure:m1@UseDevelopmentStorage=true")
         }
     }
 
     @Test func badSettingsSayWhatIsWrong() {
         #expect(throws: AzureSettingsError.malformedConnectionString(reason: "UseDevelopmentStorage must be 'true' (got 'no')")) {
-            try AzureBlobStoreLocation.open("azure:memory@UseDevelopmentStorage=no", environment: [:])
+            _ = try Self.azure("azure:memory@UseDevelopmentStorage=no")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import Logging
 import Testing
 @testable import MemoryStorage

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import MemoryStorage
+import MemoryCore
 
 /// The `main` of every handler executable: read settings, set up JSON logging, bind, serve.
 ///
@@ -8,7 +8,7 @@ import MemoryStorage
 /// `--hash-key KEY` prints the SHA-256 to put in `MEMORY_API_KEYS` and exits.
 public enum HandlerMain {
     public static func run(role: HandlerRole, arguments: [String] = CommandLine.arguments) async {
-        HugePageMalloc.reexecIfNeeded()
+        ProcessSetup.useHugePagesIfUseful()
         let missingCPUFlags = CPUFeatureCheck.missingFlags()
         if !missingCPUFlags.isEmpty { fail(role, CPUFeatureCheck.failureMessage(missing: missingCPUFlags)) }
         let args = Array(arguments.dropFirst())

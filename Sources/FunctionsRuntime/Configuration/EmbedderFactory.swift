@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MemoryCore
 import ModelClients
 
 /// Builds the embedder named by `MEMORY_EMBEDDER` and the chat model named by `MEMORY_LLM`. The single place

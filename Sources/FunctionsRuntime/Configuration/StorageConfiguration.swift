@@ -1,6 +1,5 @@
 import Foundation
-import Logging
-import MemoryStorage
+import MemoryCore
 
 /// Where memories are stored, from `MEMORY_STORAGE` + `MEMORY_CONTAINER`.
 ///
@@ -47,44 +46,17 @@ public enum StorageConfiguration: Sendable, Equatable {
         }
     }
 
-    /// Opens the blob store: the storage engine's `FileBlobStore` for a folder, `AzureBlobStore` otherwise.
-    /// `readOnly` (the search app, which may hold a read-only identity) checks only that the container can be
-    /// read at startup, not written.
-    public func makeBlobStore(readOnly: Bool = false,
-                              logger: Logger = Logger(label: "memory.storage.azure")) async throws -> any BlobStore {
+    /// The location the memory service opens (``MemoryService/open(storage:readOnly:garbageGracePeriod:embedder:chat:options:logger:)``):
+    /// a folder's container is its sub-folder.
+    public var location: StorageLocation {
         switch self {
         case .folder(let path, let container):
-            let root = URL(fileURLWithPath: path).appendingPathComponent(container, isDirectory: true)
-            do {
-                try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            } catch {
-                throw ConfigurationError(setting: "MEMORY_STORAGE",
-                    problem: "cannot create the storage folder \(root.path): \(error.localizedDescription); point it at a writable folder")
-            }
-            return FileBlobStore(root: root, durable: true)
+            .folder(URL(fileURLWithPath: path).appendingPathComponent(container, isDirectory: true), durable: true)
         case .azureConnectionString(let setting, let container):
-            return try await Self.openAzure(setting, container: container, readOnly: readOnly, logger: logger)
+            .azure(setting: setting, container: container)
         case .azureAccountURL(let url, let container):
-            return try await Self.openAzure(url.absoluteString, container: container, readOnly: readOnly, logger: logger)
+            .azure(setting: url.absoluteString, container: container)
         }
-    }
-
-    /// Builds the Azure store and checks at startup that the container exists (creating it if missing) and can be
-    /// listed, and unless `readOnly`, written and deleted in; any failure says what to fix (docs/azure-blob.md).
-    private static func openAzure(_ setting: String, container: String, readOnly: Bool,
-                                  logger: Logger) async throws -> any BlobStore {
-        let store: AzureBlobStore
-        do {
-            store = try AzureBlobStore.make(setting: setting, container: container, logger: logger)
-        } catch let error as AzureSettingsError {
-            throw ConfigurationError(setting: "MEMORY_STORAGE", problem: error.description)
-        }
-        do {
-            try await store.verifyAccess(requireWrite: !readOnly)
-        } catch {
-            throw ConfigurationError(setting: "MEMORY_STORAGE", problem: "\(error)")
-        }
-        return store
     }
 
     static func isValidContainer(_ s: String) -> Bool {

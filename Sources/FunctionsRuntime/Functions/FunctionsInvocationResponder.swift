@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import MemoryStorage
+import JSONModel
 
 /// The one seam between the Functions host's default-mode invocations and the router.
 ///

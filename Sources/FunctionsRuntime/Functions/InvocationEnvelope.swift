@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import MemoryStorage
+import JSONModel
 
 /// The Functions host's default-mode invocation (`POST /{functionName}` with `{"Data":…,"Metadata":…}`,
 /// reference §1.6) and its answer (§1.7).

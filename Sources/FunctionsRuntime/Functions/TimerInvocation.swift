@@ -1,4 +1,4 @@
-import MemoryStorage
+import JSONModel
 
 /// The timer trigger's `Data.timer` (reference §1.6): only `IsPastDue` and the schedule's last run matter.
 public struct TimerInvocation: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import MemoryStorage
+import JSONModel
 
 /// One JSON-RPC 2.0 message as the MCP endpoint reads it: a request (with `id`), or a notification (without).
 /// Responses sent by a client (to server-initiated requests, which this server never makes) are ignored.

@@ -1,6 +1,6 @@
 import Foundation
+import JSONModel
 import MemoryCore
-import MemoryStorage
 
 /// Answers MCP JSON-RPC requests for one authenticated caller: `initialize`, `ping`, `tools/list`, `tools/call`;
 /// notifications (`notifications/initialized`, `notifications/cancelled`, …) are accepted and need no answer.

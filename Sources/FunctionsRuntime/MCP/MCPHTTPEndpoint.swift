@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
+import JSONModel
 import MemoryCore
-import MemoryStorage
 
 /// The Streamable HTTP transport of the MCP endpoint (`/mcp`), stateless: every `POST` carries one JSON-RPC
 /// message (or a batch) and is answered with `application/json` (a request) or `202 Accepted` (notifications

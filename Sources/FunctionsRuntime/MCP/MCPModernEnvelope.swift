@@ -1,5 +1,5 @@
 import Foundation
-import MemoryStorage
+import JSONModel
 
 /// The stateless per-request envelope of MCP revision `2026-07-28` (no `initialize`: every request carries its
 /// protocol version and client capabilities in `params._meta`, mirrored in the `MCP-Protocol-Version`,

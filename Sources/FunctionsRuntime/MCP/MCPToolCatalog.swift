@@ -1,5 +1,5 @@
 import Foundation
-import MemoryStorage
+import JSONModel
 
 /// One MCP tool: its name, description, JSON input schema, and the REST endpoint whose role rule and service call
 /// it shares (so a tool needs exactly the role its REST route needs).

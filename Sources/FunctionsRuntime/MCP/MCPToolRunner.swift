@@ -1,9 +1,10 @@
 import Foundation
+import JSONModel
 import MemoryCore
-import MemoryStorage
 
 /// Runs one MCP tool call: checks the caller's role, turns the arguments into the same typed service requests the
-/// REST routes build, calls the backend, and wraps the answer as a `tools/call` result. Every failure (bad
+/// REST routes build, calls the backend, and wraps the answer, encoded by ``ResponseEncoding`` as the REST routes
+/// encode it, as a `tools/call` result. Every failure (bad
 /// arguments, a forbidden scope, an unknown memory, an unavailable service) is a tool result with
 /// `isError: true` and the error's code and detail, never a JSON-RPC fault.
 struct MCPToolRunner: Sendable {
@@ -42,23 +43,24 @@ struct MCPToolRunner: Sendable {
             } else if body["messages"] != nil, body["text"] != nil {
                 throw APIError(status: 400, code: "invalid_field", detail: "send either `messages` or `text`, not both")
             }
-            return try await backend.add(AddRequest(json: .object(body)), context)
+            return ResponseEncoding.json(try await backend.add(AddRequest(json: .object(body)), context))
         case .search:
             var body = a
             if body["max_tokens"] == nil { body["max_tokens"] = .number(Double(Self.defaultMemoryBlockTokens)) }
-            return try await backend.search(SearchRequest(json: .object(body)), context)
+            return ResponseEncoding.json(try await backend.search(SearchRequest(json: .object(body)), context))
         case .list:
-            return try await backend.list(ListRequest(json: .object(a)), context)
+            return ResponseEncoding.json(try await backend.list(ListRequest(json: .object(a)), context))
         case .get:
-            return try await backend.get(try Self.memoryId(a), context)
+            return ResponseEncoding.json(try await backend.get(try Self.memoryId(a), context))
         case .update:
             var body = a
             body["memory_id"] = nil
-            return try await backend.update(try Self.memoryId(a), UpdateRequest(json: .object(body)), context)
+            let id = try Self.memoryId(a)
+            return ResponseEncoding.json(try await backend.update(id, UpdateRequest(json: .object(body)), context))
         case .delete:
-            return try await backend.delete(try Self.memoryId(a), context)
+            return ResponseEncoding.json(try await backend.delete(try Self.memoryId(a), context))
         case .history:
-            return try await backend.history(try Self.memoryId(a), context)
+            return ResponseEncoding.json(try await backend.history(try Self.memoryId(a), context))
         default:
             throw APIError(status: 400, code: "unknown_tool", detail: "no tool \(tool.name)")
         }

@@ -1,6 +1,6 @@
 import Foundation
+import JSONModel
 import MemoryCore
-import MemoryStorage
 
 /// What ``EndpointHandlers`` reads of a routed request: the decoded query, the body bytes and their type.
 struct EndpointInput: Sendable {
@@ -13,8 +13,8 @@ struct EndpointInput: Sendable {
 }
 
 /// Turns a routed request into one ``MemoryBackend`` call: parses the body and path parameters into the
-/// service's typed requests (400s name the field) and returns the JSON answer. The only place that knows
-/// which backend call an ``Endpoint`` is.
+/// service's typed requests (400s name the field) and returns the answer as ``ResponseEncoding`` writes it.
+/// The only place that knows which backend call an ``Endpoint`` is.
 struct EndpointHandlers: Sendable {
     let handle: ServiceHandle
 
@@ -44,53 +44,43 @@ struct EndpointHandlers: Sendable {
                                detail: "\(summary.headline); " + summary.messages.filter { $0.contains("failed") }
                                    .prefix(5).joined(separator: "; ") + "; nothing was lost, retry later")
             }
-            return summary.json
+            return ResponseEncoding.json(summary)
         default:
             break
         }
         let backend = try await handle.backend()
         switch endpoint {
         case .add:
-            return try await backend.add(AddRequest(json: try Self.jsonBody(request)), context)
+            return ResponseEncoding.json(try await backend.add(AddRequest(json: try Self.jsonBody(request)), context))
         case .search:
-            return try await backend.search(SearchRequest(json: try Self.jsonBody(request)), context)
+            return ResponseEncoding.json(try await backend.search(SearchRequest(json: try Self.jsonBody(request)), context))
         case .list:
-            return try await backend.list(ListRequest(json: try Self.jsonBody(request), query: request.query), context)
+            let list = try ListRequest(json: try Self.jsonBody(request), query: request.query)
+            return ResponseEncoding.json(try await backend.list(list, context))
         case .get:
-            return try await backend.get(try Self.memoryId(parameters), context)
+            return ResponseEncoding.json(try await backend.get(try Self.memoryId(parameters), context))
         case .update:
             let id = try Self.memoryId(parameters)
-            return try await backend.update(id, UpdateRequest(json: try Self.jsonBody(request)), context)
+            return ResponseEncoding.json(try await backend.update(id, UpdateRequest(json: try Self.jsonBody(request)), context))
         case .delete:
-            return try await backend.delete(try Self.memoryId(parameters), context)
+            return ResponseEncoding.json(try await backend.delete(try Self.memoryId(parameters), context))
         case .history:
-            return try await backend.history(try Self.memoryId(parameters), context)
+            return ResponseEncoding.json(try await backend.history(try Self.memoryId(parameters), context))
         case .deleteAll:
-            return try await backend.deleteAll(scopes: try Self.scopes(request.query), context)
+            return ResponseEncoding.json(try await backend.deleteAll(DeleteAllRequest(query: request.query), context))
         case .batchUpdate:
-            return try await backend.batchUpdate(try Self.jsonBody(request), context)
+            return ResponseEncoding.json(try await backend.batchUpdate(BatchUpdateRequest(json: try Self.jsonBody(request)), context))
         case .batchDelete:
-            return try await backend.batchDelete(try Self.jsonBody(request), context)
+            return ResponseEncoding.json(try await backend.batchDelete(BatchDeleteRequest(json: try Self.jsonBody(request)), context))
         case .entities:
-            return try await backend.entities(context)
+            return ResponseEncoding.json(try await backend.entities(context))
         case .deleteEntity:
-            let type = (parameters["type"] ?? "").lowercased()
-            guard ["user", "agent", "app", "run"].contains(type) else {
-                throw APIError(status: 400, code: "invalid_entity_type",
-                               detail: "entity type must be user, agent, app or run, got '\(type.prefix(30))'")
-            }
-            guard let id = parameters["id"], !id.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw APIError(status: 400, code: "missing_entity_id", detail: "the entity id is empty")
-            }
-            return try await backend.deleteEntity(type: type, id: id, context)
+            let entity = try EntityReference(type: parameters["type"] ?? "", id: parameters["id"] ?? "")
+            return ResponseEncoding.json(try await backend.deleteEntity(entity, context))
         case .exportCreate:
-            return try await backend.createExport(try Self.jsonBody(request), context)
+            return ResponseEncoding.json(try await backend.createExport(ExportRequest(json: try Self.jsonBody(request)), context))
         case .exportGet:
-            let body = try Self.jsonBody(request)
-            if let id = body["memory_export_id"], !id.isNull, id.stringValue == nil {
-                throw APIError(status: 400, code: "invalid_field", detail: "`memory_export_id` must be a string (the export's id)")
-            }
-            return try await backend.getExport(body, context)
+            return ResponseEncoding.json(try await backend.getExport(ExportLookup(json: try Self.jsonBody(request)), context))
         case .ping, .compactNow:
             return .null
         }
@@ -120,20 +110,5 @@ struct EndpointHandlers: Sendable {
 
     static func memoryId(_ parameters: [String: String]) throws(MemoryServiceError) -> UUID {
         try parseMemoryId(parameters["id"] ?? "")
-    }
-
-    /// `user_id`/`agent_id`/`app_id`/`run_id` query parameters; at least one is required.
-    static func scopes(_ query: [String: String]) throws(APIError) -> MemoryScopes {
-        func value(_ k: String) -> String? {
-            guard let v = query[k]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
-            return v
-        }
-        let scopes = MemoryScopes(userId: value("user_id"), agentId: value("agent_id"),
-                                  appId: value("app_id"), runId: value("run_id"))
-        guard !scopes.isEmpty else {
-            throw APIError(status: 400, code: "missing_entity_id",
-                           detail: "name at least one of user_id, agent_id, app_id, run_id as a query parameter")
-        }
-        return scopes
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// Canonical descriptions of what a write request asks, for ``IdempotentWrite``: two requests with the same
@@ -36,6 +37,13 @@ extension UpdateRequest {
             "metadata": metadata.map { .object($0) } ?? .null,
             "expiration_date": expiration,
         ])
+    }
+}
+
+extension MemoryService {
+    /// `DELETE /v1/memories/{id}/` asks for nothing but the id.
+    static func deleteFingerprint(_ id: UUID) -> JSONValue {
+        .object(["op": .string("delete"), "id": .string(id.uuidString.lowercased())])
     }
 }
 

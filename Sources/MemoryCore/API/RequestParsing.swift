@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// Reads typed fields out of a JSON request body, turning every shape problem into a 400 that names the field.
@@ -106,6 +107,17 @@ struct FieldReader {
                            code: "invalid_field")
         default: throw .invalid("`\(key)` must be a date string or epoch seconds", code: "invalid_field")
         }
+    }
+
+    /// `filters` (an object, or `{}` when absent) with the body's top-level scope ids added where the filters do
+    /// not name them: Mem0's v1 style of sending `user_id` beside `filters`.
+    func filtersWithTopLevelScopes() throws(MemoryServiceError) -> JSONValue {
+        var filters = try object("filters") ?? [:]
+        let top = try scopes()
+        for kind in OwnerKind.allCases {
+            if let id = top[kind], filters["\(kind.rawValue)_id"] == nil { filters["\(kind.rawValue)_id"] = .string(id) }
+        }
+        return .object(filters)
     }
 
     /// Scope ids of the body (`user_id`, `agent_id`, `app_id`, `run_id`).

@@ -1,7 +1,9 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
-/// One conversation message of an add request.
+/// One conversation message of an add request (and of the infer pipeline's input): `user`, `assistant` or
+/// `system` (system messages are never stored or mined for facts).
 public struct InputMessage: Sendable, Equatable {
     public var role: String
     public var content: String
@@ -94,8 +96,9 @@ public struct AddRequest: Sendable {
 /// `POST /v3/memories/search/`.
 public struct SearchRequest: Sendable {
     public var query: String
-    /// Raw Mem0 filters (parsed by the service so search, list and delete share one grammar).
-    public var filters: JSONValue
+    /// The request's `filters` (with top-level scope ids folded in), ANDed with its `categories` and
+    /// `metadata` clauses: one tree, parsed here (so search, list and export share one grammar).
+    public var filter: MemoryFilter
     public var topK: Int
     /// Minimum fused score in [0, 1]; Mem0's default is 0.1.
     public var threshold: Double
@@ -103,17 +106,13 @@ public struct SearchRequest: Sendable {
     /// Extension: `explain: true` returns the scoring inputs.
     public var explain: Bool
     /// Extension: `search_mode` `hybrid` (default), `vector` or `keyword`; Mem0's `keyword_search: true` = keyword.
-    public var mode: String
+    public var mode: SearchMode
     /// Extension: `recency_half_life_days`, off when nil.
     public var recencyHalfLifeDays: Double?
     /// Extension: `max_tokens`: also return the results as one prompt-ready text block within this budget.
     public var maxTokens: Int?
     /// `reference_date`: search as of this instant (expiry is judged against it).
     public var referenceDate: Date?
-    /// `categories`: only memories tagged with any of these.
-    public var categories: [String]?
-    /// `metadata`: equality on metadata keys, ANDed with `filters`.
-    public var metadata: [String: JSONValue]?
 
     public init(json: JSONValue) throws(MemoryServiceError) {
         let r = try FieldReader(json, context: "search")
@@ -121,16 +120,7 @@ public struct SearchRequest: Sendable {
             throw .invalid("`query` is required and must be a non-empty string", code: "missing_query")
         }
         query = q
-        var filters: JSONValue = .object(try r.object("filters") ?? [:])
-        // Mem0's v1 style: scope ids at the top level of the body. Fold them into the filters.
-        let top = try r.scopes()
-        if case .object(var f) = filters {
-            for (k, v) in [("user_id", top.userId), ("agent_id", top.agentId), ("app_id", top.appId), ("run_id", top.runId)] {
-                if let v, f[k] == nil { f[k] = .string(v) }
-            }
-            filters = .object(f)
-        }
-        self.filters = filters
+        let filters = try r.filtersWithTopLevelScopes()
         topK = try r.int("top_k", range: 1...1000) ?? 10
         threshold = try r.number("threshold", range: 0...1) ?? 0.1
         showExpired = try r.bool("show_expired") ?? false
@@ -140,18 +130,27 @@ public struct SearchRequest: Sendable {
         guard ["hybrid", "vector", "keyword"].contains(requestedMode) else {
             throw .invalid("`search_mode` must be hybrid, vector or keyword", code: "invalid_field")
         }
-        mode = try r.bool("keyword_search") == true ? "keyword" : requestedMode
+        mode = try r.bool("keyword_search") == true ? .keyword : SearchMode(rawValue: requestedMode) ?? .hybrid
         recencyHalfLifeDays = try r.number("recency_half_life_days", range: 0.001...36500)
         maxTokens = try r.int("max_tokens", range: 1...100_000)
         referenceDate = try r.date("reference_date")
-        categories = try r.stringArray("categories")
-        metadata = try r.metadata()
+        let categories = try r.stringArray("categories")
+        let metadata = try r.metadata()
+        var filter = try MemoryFilter.parseRequest(filters)
+        do {
+            if let categories, !categories.isEmpty { filter = filter.and(.anyCategory(categories)) }
+            if let metadata, !metadata.isEmpty { filter = filter.and(try .metadataConditions(metadata)) }
+        } catch {
+            throw MemoryServiceError.invalidFilters(error)
+        }
+        self.filter = filter
     }
 }
 
 /// `POST /v3/memories/` (get all, paginated).
 public struct ListRequest: Sendable {
-    public var filters: JSONValue
+    /// The request's `filters` with top-level scope ids folded in.
+    public var filter: MemoryFilter
     public var page: Int
     public var pageSize: Int
     public var showExpired: Bool
@@ -165,12 +164,7 @@ public struct ListRequest: Sendable {
     /// `query` holds the URL query parameters (`page`, `page_size` win over the body's).
     public init(json: JSONValue, query: [String: String] = [:]) throws(MemoryServiceError) {
         let r = try FieldReader(json, context: "list")
-        var filters = try r.object("filters") ?? [:]
-        let top = try r.scopes()
-        for (k, v) in [("user_id", top.userId), ("agent_id", top.agentId), ("app_id", top.appId), ("run_id", top.runId)] {
-            if let v, filters[k] == nil { filters[k] = .string(v) }
-        }
-        self.filters = .object(filters)
+        let filters = try r.filtersWithTopLevelScopes()
         func queryInt(_ name: String, _ range: ClosedRange<Int>) throws(MemoryServiceError) -> Int? {
             guard let s = query[name] else { return nil }
             guard let i = Int(s), range.contains(i) else {
@@ -187,6 +181,7 @@ public struct ListRequest: Sendable {
         endDate = try r.date("end_date")
         categories = try r.stringArray("categories")
         keywords = try r.string("keywords", maxLength: 1000)
+        filter = try MemoryFilter.parseRequest(filters)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// Fixed rules that bring a model's JSON answer into the shape of its step's schema, or reject it whole.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import Logging
 import MemoryStorage
 import ModelClients
@@ -70,7 +71,7 @@ public struct InferPipeline: Sendable {
 
     // MARK: - Extraction
 
-    private func extractFacts(_ turns: [InferMessage], input: InferInput, prompts: InferPrompts)
+    private func extractFacts(_ turns: [InputMessage], input: InferInput, prompts: InferPrompts)
         async throws -> ([String], TokenUsage)
     {
         let conversation = turns.map { "\($0.role.lowercased()): \($0.content)" }.joined(separator: "\n")

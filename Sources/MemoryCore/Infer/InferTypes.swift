@@ -1,21 +1,9 @@
 import Foundation
 import ModelClients
 
-/// One turn of the conversation handed to `add` with `infer: true`.
-public struct InferMessage: Sendable, Equatable {
-    /// `user`, `assistant` (others, such as `system`, are not mined for facts).
-    public var role: String
-    public var content: String
-
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
-    }
-}
-
 /// What the infer pipeline works from: the new messages and the caller's guidance.
 public struct InferInput: Sendable {
-    public var messages: [InferMessage]
+    public var messages: [InputMessage]
     /// When the messages were sent; relative dates ("tomorrow") are resolved against it.
     public var messageTime: Date
     /// Mem0's `custom_instructions`: extra rules for what to remember and how to phrase it.
@@ -25,7 +13,7 @@ public struct InferInput: Sendable {
     /// Mem0's `excludes`: the kinds of information never to remember.
     public var excludes: String?
 
-    public init(messages: [InferMessage], messageTime: Date, customInstructions: String? = nil,
+    public init(messages: [InputMessage], messageTime: Date, customInstructions: String? = nil,
                 includes: String? = nil, excludes: String? = nil) {
         self.messages = messages
         self.messageTime = messageTime

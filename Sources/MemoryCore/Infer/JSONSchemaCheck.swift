@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// Checks a JSON value against a JSON schema, for the subset the infer schemas use: `type` (object, array,

@@ -9,7 +9,7 @@ extension MemoryServiceError {
         case let e as MemoryServiceError:
             return e
         case let e as FilterError:
-            return .invalid("invalid filters: \(e.message)", code: "invalid_filters")
+            return .invalidFilters(e)
         case let e as PartitionStoreError:
             switch e {
             case .embeddingSpaceMismatch(let partition, let stored, let requested):

@@ -12,9 +12,9 @@ extension MemoryService {
     ///   existing memories and of each other.
     /// - `infer: true` with a chat model: the infer pipeline extracts facts and reconciles them.
     ///
-    /// Answers `{"status":"SUCCEEDED","event_id","results":[{"id","memory","event","data":{"memory"}}]}`.
-    /// With an idempotency key, a retry returns the first answer and writes nothing (``IdempotentWrite``).
-    public func add(_ request: AddRequest, _ context: RequestContext) async throws -> JSONValue {
+    /// Answers the events (``AddOutcome``). With an idempotency key, a retry gets the first answer and writes
+    /// nothing (``IdempotentWrite``).
+    public func add(_ request: AddRequest, _ context: RequestContext) async throws -> WriteAnswer<AddOutcome> {
         try await guarded("add", context) {
             guard let owner = request.scopes.owner else {
                 throw MemoryServiceError.invalid("name at least one of user_id, agent_id, app_id, run_id",
@@ -24,17 +24,15 @@ extension MemoryService {
             let key = PartitionKey(tenant: context.tenant, owner: owner)
             let idempotent = IdempotentWrite(key: request.idempotencyKey ?? context.idempotencyKey,
                                              request: request.fingerprint)
-            if let idempotent, let answer = try idempotent.replay(in: try await store.read(key)) {
-                return answer
-            }
+            if let recorded = try await recordedAnswer(idempotent, in: key) { return .replayed(recorded) }
             if request.infer, let chat {
                 return try await addInferred(request, key: key, chat: chat, idempotent: idempotent, context)
             }
             let texts = Self.candidateTexts(request)
             let vectors = texts.isEmpty ? [] : try await embedder.embed(texts, purpose: .document)
             let created = request.timestamp ?? context.now
-            let (answer, _) = try await store.write(key, space: space) { state -> WriteDecision<JSONValue> in
-                if let answer = try idempotent?.replay(in: state) { return .skip(answer) }
+            let answer = try await write(key, space: space, idempotent: idempotent, at: context.now,
+                                         encode: ResponseEncoding.json) { state -> WritePlan<AddOutcome> in
                 var accepted: [StoredMemory] = []
                 for (text, vector) in zip(texts, vectors) {
                     let hash = Self.md5Hex(text)
@@ -45,18 +43,13 @@ extension MemoryService {
                         metadata: request.metadata, categories: [], createdAt: created, updatedAt: created,
                         expirationDate: request.expirationDate, embedding: vector))
                 }
-                let batch = LogBatch(operations: accepted.map { .add($0) }, idempotencyKey: idempotent?.key,
-                                     writtenAt: context.now)
-                let answer = Self.addAnswer(accepted.map { ($0.id, $0.text, "ADD") }, eventId: batch.eventId,
-                                            verbatim: !request.infer)
-                if accepted.isEmpty, idempotent == nil { return .skip(answer) }
-                var stored = batch
-                stored.idempotentResponse = idempotent?.record(answer)
-                return .append(stored, answer)
+                let outcome = AddOutcome(eventId: UUID(), events: accepted.map { MemoryEvent(id: $0.id, text: $0.text, kind: .add) },
+                                         storedVerbatim: !request.infer)
+                return .apply(accepted.map { .add($0) }, outcome, eventId: outcome.eventId)
             }
             logger.info("add", metadata: [
                 "tenant": .string(context.tenant), "request_id": .string(context.requestId),
-                "partition": .string(key.description), "memories": .stringConvertible(answer["results"]?.arrayValue?.count ?? 0),
+                "partition": .string(key.description), "memories": .stringConvertible(answer.applied?.events.count ?? 0),
             ])
             return answer
         }
@@ -78,19 +71,6 @@ extension MemoryService {
             if m.embedding.count == vector.count, Self.dot(m.embedding, vector) >= limit { return true }
         }
         return false
-    }
-
-    static func addAnswer(_ events: [(UUID, String, String)], eventId: UUID, verbatim: Bool) -> JSONValue {
-        var o: [String: JSONValue] = [
-            "status": .string("SUCCEEDED"),
-            "event_id": .string(eventId.uuidString.lowercased()),
-            "results": .array(events.map { id, text, event in
-                .object(["id": .string(id.uuidString.lowercased()), "memory": .string(text),
-                         "event": .string(event), "data": .object(["memory": .string(text)])])
-            }),
-        ]
-        if verbatim { o["message"] = .string("Memories stored verbatim (infer=false).") }
-        return .object(o)
     }
 
     static func md5Hex(_ text: String) -> String {

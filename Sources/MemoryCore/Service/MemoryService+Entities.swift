@@ -4,30 +4,16 @@ import MemoryStorage
 extension MemoryService {
     /// `GET /v1/entities/`: one entry per user, agent, app and run id that live memories carry, wherever they
     /// live (an agent that only wrote into user partitions is listed too), with its memory count.
-    /// Answers `{"count","next","previous","results":[{"id","name","type","owner","created_at","updated_at",
-    /// "total_memories","metadata"}],"total_users","total_agents","total_apps","total_runs"}`.
-    public func entities(_ context: RequestContext) async throws -> JSONValue {
+    public func entities(_ context: RequestContext) async throws -> EntityList {
         try await guarded("entities", context) {
             try BoundUserRule.checkTenantWide(context, verb: "the entity listing")
             var tally = EntityTally()
             let keys = try await store.partitions(tenant: context.tenant)
             for partial in try await mapPartitions(keys, { EntityTally($0.memories) }) { tally.merge(partial) }
-            var results: [JSONValue] = []
-            var totals: [OwnerKind: Int] = [:]
-            for (entity, entry) in tally.sorted {
-                totals[entity.kind, default: 0] += 1
-                results.append(.object([
-                    "id": .string(entity.id), "name": .string(entity.id), "type": .string(entity.kind.rawValue),
-                    "owner": .string(context.tenant), "created_at": .string(ISODates.format(entry.createdAt)),
-                    "updated_at": .string(ISODates.format(entry.updatedAt)),
-                    "total_memories": .number(Double(entry.count)), "metadata": .null,
-                ]))
-            }
-            return .object([
-                "count": .number(Double(results.count)), "next": .null, "previous": .null, "results": .array(results),
-                "total_users": .number(Double(totals[.user] ?? 0)), "total_agents": .number(Double(totals[.agent] ?? 0)),
-                "total_apps": .number(Double(totals[.app] ?? 0)), "total_runs": .number(Double(totals[.run] ?? 0)),
-            ])
+            return EntityList(tenant: context.tenant, entities: tally.sorted.map { entity, entry in
+                EntitySummary(kind: entity.kind, id: entity.id, memoryCount: entry.count,
+                              createdAt: entry.createdAt, updatedAt: entry.updatedAt)
+            })
         }
     }
 

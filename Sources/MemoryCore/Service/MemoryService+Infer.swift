@@ -8,14 +8,14 @@ extension MemoryService {
 
     /// `infer: true` with a chat model: extract facts, look up similar memories of the partition, let the model
     /// decide ADD / UPDATE / DELETE / NONE per fact, then apply the plan in one append. A model failure writes
-    /// nothing. Answers like ``add(_:_:)`` with one result per change (NONE omitted) plus `usage`.
+    /// nothing. Answers like ``add(_:_:)`` with one event per change (NONE omitted) plus the token usage.
     func addInferred(_ request: AddRequest, key: PartitionKey, chat: any ChatModel, idempotent: IdempotentWrite?,
-                     _ context: RequestContext) async throws -> JSONValue {
+                     _ context: RequestContext) async throws -> WriteAnswer<AddOutcome> {
         let index = await indexCache.index(for: try await store.read(key))
         let embedder = self.embedder
         let now = context.now
         let plan = try await InferPipeline(chat: chat, logger: logger).plan(InferInput(
-            messages: request.messages.map { InferMessage(role: $0.role, content: $0.content) },
+            messages: request.messages,
             messageTime: request.timestamp ?? context.now, customInstructions: request.customInstructions,
             includes: request.includes, excludes: request.excludes
         )) { facts in
@@ -43,15 +43,10 @@ extension MemoryService {
         let vectorOf = Dictionary(zip(newTexts, vectors), uniquingKeysWith: { first, _ in first })
         let created = request.timestamp ?? context.now
         let owner = key.owner
-        let usage: JSONValue = .object([
-            "prompt_tokens": .number(Double(plan.usage.promptTokens)),
-            "completion_tokens": .number(Double(plan.usage.completionTokens)),
-            "total_tokens": .number(Double(plan.usage.totalTokens)),
-        ])
-        let (answer, _) = try await store.write(key, space: space) { state -> WriteDecision<JSONValue> in
-            if let answer = try idempotent?.replay(in: state) { return .skip(answer) }
+        let answer = try await write(key, space: space, idempotent: idempotent, at: now,
+                                     encode: ResponseEncoding.json) { state -> WritePlan<AddOutcome> in
             var ops: [LogOperation] = []
-            var events: [(UUID, String, String)] = []
+            var events: [MemoryEvent] = []
             for action in plan.actions {
                 switch action {
                 case .add(let text):
@@ -61,31 +56,26 @@ extension MemoryService {
                         metadata: request.metadata, createdAt: created, updatedAt: created,
                         expirationDate: request.expirationDate, embedding: vector)
                     ops.append(.add(m))
-                    events.append((m.id, text, "ADD"))
+                    events.append(MemoryEvent(id: m.id, text: text, kind: .add))
                 case .update(let id, let text):
                     // The memory may have been deleted since the plan was made: skip, never resurrect.
                     guard let current = state.memory(id), let vector = vectorOf[text] else { continue }
                     let updated = Self.applying(UpdateRequest(text: text), vector: vector, to: current, now: now)
                     ops.append(.update(updated))
-                    events.append((id, text, "UPDATE"))
+                    events.append(MemoryEvent(id: id, text: text, kind: .update))
                 case .delete(let id):
                     guard let current = state.memory(id) else { continue }
                     ops.append(.delete(id: id, at: now))
-                    events.append((id, current.text, "DELETE"))
+                    events.append(MemoryEvent(id: id, text: current.text, kind: .delete))
                 }
             }
-            let eventId = UUID()
-            var answer = Self.addAnswer(events, eventId: eventId, verbatim: false)
-            if case .object(var o) = answer { o["usage"] = usage; answer = .object(o) }
-            if ops.isEmpty, idempotent == nil { return .skip(answer) }
-            return .append(LogBatch(operations: ops, idempotencyKey: idempotent?.key,
-                                    idempotentResponse: idempotent?.record(answer),
-                                    eventId: eventId, writtenAt: now), answer)
+            let outcome = AddOutcome(eventId: UUID(), events: events, usage: plan.usage)
+            return .apply(ops, outcome, eventId: outcome.eventId)
         }
         logger.info("add (inferred)", metadata: [
             "tenant": .string(context.tenant), "request_id": .string(context.requestId),
             "partition": .string(key.description), "facts": .stringConvertible(plan.facts.count),
-            "changes": .stringConvertible(answer["results"]?.arrayValue?.count ?? 0),
+            "changes": .stringConvertible(answer.applied?.events.count ?? 0),
             "total_tokens": .stringConvertible(plan.usage.totalTokens),
         ])
         return answer

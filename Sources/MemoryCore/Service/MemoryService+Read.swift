@@ -3,33 +3,26 @@ import MemoryStorage
 
 extension MemoryService {
     /// `GET /v1/memories/{id}/`.
-    public func get(_ id: UUID, _ context: RequestContext) async throws -> JSONValue {
+    public func get(_ id: UUID, _ context: RequestContext) async throws -> StoredMemory {
         try await guarded("get", context) {
-            let (_, state) = try await locate(id, context)
-            guard let m = state.memory(id) else {
-                throw MemoryServiceError.notFound("memory \(id.uuidString.lowercased()) not found", code: "memory_not_found")
-            }
-            return .object(MemoryJSON.item(m))
+            try memory(id, in: try await locate(id, context).state)
         }
     }
 
     /// `GET /v1/memories/{id}/history/`: oldest first. Deleted (invalidated) memories keep their history; erased
     /// ones have none (404).
-    public func history(_ id: UUID, _ context: RequestContext) async throws -> JSONValue {
+    public func history(_ id: UUID, _ context: RequestContext) async throws -> MemoryTimeline {
         try await guarded("history", context) {
             let (key, state) = try await locate(id, context, includeHistoryOnly: true)
-            let entries = state.history[id] ?? []
-            let current = state.memory(id)
-            return .array(entries.enumerated().map { MemoryJSON.history($1, index: $0, owner: key.owner, current: current) })
+            return MemoryTimeline(entries: state.history[id] ?? [], owner: key.owner, current: state.memory(id))
         }
     }
 
     /// `POST /v3/memories/`: the memories matching the filters, newest first (ties by id), one page, over every
-    /// partition the filters reach (``partitions(for:_:)``). Answers `{"count","next","previous","results"}`;
-    /// `next`/`previous` are relative URLs or null.
-    public func list(_ request: ListRequest, _ context: RequestContext) async throws -> JSONValue {
+    /// partition the filters reach (``partitions(for:_:)``).
+    public func list(_ request: ListRequest, _ context: RequestContext) async throws -> MemoryPage {
         try await guarded("list", context) {
-            let filter = try MemoryFilter.parse(request.filters)
+            let filter = request.filter
             let keys = try await partitions(for: filter, context)
             let keywords = request.keywords?.lowercased().split(separator: " ").map(String.init) ?? []
             let now = context.now
@@ -51,30 +44,16 @@ extension MemoryService {
             }
             let start = (request.page - 1) * request.pageSize
             let page = start < matching.count ? Array(matching[start..<min(matching.count, start + request.pageSize)]) : []
-            func link(_ p: Int) -> JSONValue { .string("/v3/memories/?page=\(p)&page_size=\(request.pageSize)") }
-            return .object([
-                "count": .number(Double(matching.count)),
-                "next": start + request.pageSize < matching.count ? link(request.page + 1) : .null,
-                "previous": request.page > 1 ? link(request.page - 1) : .null,
-                "results": .array(page.map { .object(MemoryJSON.item($0)) }),
-            ])
+            return MemoryPage(items: page, count: matching.count, page: request.page, pageSize: request.pageSize)
         }
     }
 
     /// `POST /v3/memories/search/`: hybrid search over every partition the filters reach (``partitions(for:_:)``),
-    /// hits merged by fused score. Answers `{"results":[memory + "score" + "score_breakdown"]}`, plus
-    /// `"memory_block"` when `max_tokens` is set.
-    public func search(_ request: SearchRequest, _ context: RequestContext) async throws -> JSONValue {
+    /// hits merged by fused score, plus the memory block when `max_tokens` is set.
+    public func search(_ request: SearchRequest, _ context: RequestContext) async throws -> SearchResults {
         try await guarded("search", context) {
-            var clauses: [JSONValue] = [request.filters]
-            if let cats = request.categories, !cats.isEmpty {
-                clauses.append(.object(["categories": .object(["in": .array(cats.map { .string($0) })])]))
-            }
-            if let metadata = request.metadata, !metadata.isEmpty {
-                clauses.append(.object(["metadata": .object(metadata)]))
-            }
-            let filter = try MemoryFilter.parse(clauses.count == 1 ? clauses[0] : .object(["AND": .array(clauses)]))
-            let mode = SearchMode(rawValue: request.mode) ?? .hybrid
+            let filter = request.filter
+            let mode = request.mode
             let keys = try await partitions(for: filter, context)
             let vector: [Float]?
             var loaded: PartitionState? = nil
@@ -98,36 +77,8 @@ extension MemoryService {
             } else {
                 hits = try await searchPartitions(keys, query)
             }
-            var results: [JSONValue] = []
-            for hit in hits {
-                var item = MemoryJSON.item(hit.memory)
-                item["score"] = .number(hit.score)
-                var breakdown: [String: JSONValue] = [
-                    "semantic": .number(hit.breakdown.semantic), "bm25": .number(hit.breakdown.bm25),
-                ]
-                if let r = hit.breakdown.recency { breakdown["recency"] = .number(r) }
-                item["score_breakdown"] = .object(breakdown)
-                if let e = hit.explanation {
-                    var x: [String: JSONValue] = [
-                        "bm25_raw": .number(e.bm25Raw), "bm25_ideal": .number(e.bm25Ideal),
-                        "matched_terms": .array(e.matchedTerms.map { .string($0) }),
-                        "sources": .array(e.sources.map { .string($0) }),
-                        "score_before_recency": .number(e.scoreBeforeRecency),
-                        "recency_factor": .number(e.recencyFactor), "age_seconds": .number(e.ageSeconds),
-                        "neighbour_score": .number(e.neighbourScore),
-                    ]
-                    if let newer = e.supersededBy { x["superseded_by"] = .string(newer.uuidString.lowercased()) }
-                    if let c = e.cosine { x["cosine"] = .number(c) }
-                    if let c = e.approximateCosine { x["approximate_cosine"] = .number(c) }
-                    item["explanation"] = .object(x)
-                }
-                results.append(.object(item))
-            }
-            var answer: [String: JSONValue] = ["results": .array(results)]
-            if let maxTokens = request.maxTokens {
-                answer["memory_block"] = .string(MemoryBlockFormatter.format(hits, maxTokens: maxTokens))
-            }
-            return .object(answer)
+            return SearchResults(hits: hits,
+                                 memoryBlock: request.maxTokens.map { MemoryBlockFormatter.format(hits, maxTokens: $0) })
         }
     }
 }

@@ -28,7 +28,8 @@ public struct MemoryServiceOptions: Sendable {
 }
 
 /// The Mem0-compatible memory service: add, search, list, get, update, delete, history, entities, batch and
-/// export, over durable partitions. Knows nothing of HTTP: requests come in parsed, answers go out as the JSON
+/// export, over durable partitions. Knows nothing of HTTP: requests come in parsed (``AddRequest``, …), answers
+/// go out as domain values (``AddOutcome``, ``MemoryPage``, …) that ``ResponseEncoding`` turns into the JSON
 /// shapes of the Mem0 platform API. Every call runs for one tenant (``RequestContext``).
 ///
 /// Errors thrown are ``MemoryServiceError``.
@@ -75,8 +76,4 @@ public struct CompactionSummary: Sendable, Equatable {
         "compaction: \(partitions) partitions, \(compacted) compacted, \(failed) failed"
     }
 
-    public var json: JSONValue {
-        .object(["partitions": .number(Double(partitions)), "compacted": .number(Double(compacted)),
-                 "failed": .number(Double(failed)), "messages": .array(messages.map { .string($0) })])
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OutgoingHTTP
 
 /// How `AzureBlobStore` retries transient failures: `500`, `502`, `503`, `504`, `408`, request timeouts, connection
 /// errors (refused, reset, truncated answers) and successful answers missing a promised header, with exponential
@@ -61,9 +62,8 @@ public struct AzureRetryPolicy: Sendable, Equatable {
     /// The pause before try number `attempt + 1` (after `attempt` failed tries): a random duration between half
     /// and all of `min(maxDelay, baseDelay * 2^(attempt-1))`, so that many instances do not retry in lockstep.
     public func delay(afterAttempt attempt: Int) -> Duration {
-        let exponent = min(max(attempt - 1, 0), 30)
-        let ceiling = min(maxDelay, baseDelay * (1 << exponent))
-        return ceiling * Double.random(in: 0.5...1.0)
+        .seconds(Backoff(base: baseDelay.timeInterval, cap: maxDelay.timeInterval)
+            .delay(retry: attempt, random: Double.random(in: 0...1)))
     }
 }
 

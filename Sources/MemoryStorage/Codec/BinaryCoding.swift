@@ -51,11 +51,6 @@ struct BinaryWriter {
         for x in v { f32(x) }
         #endif
     }
-
-    /// Patches a u32 at `offset` (for lengths known only later).
-    mutating func patchU32(_ v: UInt32, at offset: Int) {
-        withUnsafeBytes(of: v.littleEndian) { b in for i in 0..<4 { buffer[offset + i] = b[i] } }
-    }
 }
 
 /// The input ended early or held a value outside its range.

@@ -1,3 +1,4 @@
+import JSONModel
 /// The limits a record must respect to be read back. One set, used by the API's request checks, the writer
 /// (which refuses to append a record the reader would not decode) and the decoders of the log and the snapshot.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 
 /// How a tagged JSON value writes its counts and string lengths: fixed `u32` in log records
 /// (docs/log-format.md §3), LEB128 varints in snapshot records (docs/snapshot-format.md). One tag grammar.

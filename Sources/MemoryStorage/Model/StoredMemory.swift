@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 
 /// One memory as the storage engine keeps it: what a snapshot holds and an add or update record carries.
 ///

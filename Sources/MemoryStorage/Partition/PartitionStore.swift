@@ -66,8 +66,6 @@ public struct PartitionStoreOptions: Sendable {
     public var garbageGracePeriod: TimeInterval = 600
     /// How long idempotency answers are kept.
     public var idempotencyRetention: TimeInterval = 24 * 3600
-    /// Compaction is worth it once the active log holds this many bytes.
-    public var compactionLogBytesThreshold: Int = 4 << 20
     /// How many lost append races a write tolerates before giving up with ``PartitionStoreError/contention``.
     public var maxWriteAttempts: Int = 500
     /// Called after each compaction step; the process tests use it to exit the process at a named step.

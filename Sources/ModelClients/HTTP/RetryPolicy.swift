@@ -1,4 +1,5 @@
 import Foundation
+import OutgoingHTTP
 
 /// When and how long to wait before repeating a failed model call.
 ///
@@ -52,9 +53,7 @@ public struct RetryPolicy: Sendable {
     /// Backoff before retry number `retry` (1 for the first retry): "equal jitter", between half and all of
     /// `initialBackoff * 2^(retry-1)`, capped at ``maxBackoff``.
     public func backoff(retry: Int) -> TimeInterval {
-        let exponent = Double(max(0, retry - 1))
-        let base = min(maxBackoff, initialBackoff * pow(2, exponent))
-        return base / 2 + base / 2 * min(1, max(0, random()))
+        Backoff(base: initialBackoff, cap: maxBackoff).delay(retry: retry, random: random())
     }
 
     /// The wait a response asks for: `retry-after-ms` (milliseconds) first, then `Retry-After` as seconds or

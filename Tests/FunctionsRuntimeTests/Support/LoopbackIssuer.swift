@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import JSONModel
 import MemoryStorage
 
 /// A token issuer for tests: RSA keys generated here, OpenID metadata and a JWKS served on loopback (by a live

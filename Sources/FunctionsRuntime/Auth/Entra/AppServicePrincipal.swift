@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import MemoryStorage
+import JSONModel
 
 /// The caller as App Service Authentication ("Easy Auth") describes it in `X-MS-CLIENT-PRINCIPAL`: base64 JSON
 /// `{"auth_typ","claims":[{"typ","val"}],"name_typ","role_typ"}`. Trusted only with `MEMORY_TRUST_APP_SERVICE_AUTH`

@@ -1,5 +1,5 @@
 import Foundation
-import MemoryStorage
+import JSONModel
 
 /// Why a bearer token was refused. `reason` is for the request log and the 401's detail: it never contains the
 /// token, and claim values in it are capped.

@@ -1,6 +1,6 @@
 import Foundation
+import JSONModel
 import Logging
-import MemoryStorage
 import OutgoingHTTP
 
 /// Entra ID callers: bearer tokens checked by ``EntraTokenValidator`` and, behind App Service Authentication,

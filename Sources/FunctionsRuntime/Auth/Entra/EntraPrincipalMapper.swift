@@ -1,5 +1,5 @@
 import Foundation
-import MemoryStorage
+import JSONModel
 
 /// Turns verified Entra claims (from a token or from App Service Authentication) into a ``Principal``:
 /// - tenant: `MEMORY_ENTRA_TENANTS[tid]`, or the value of `MEMORY_ENTRA_TENANT_CLAIM`; unknown → refused (401);

@@ -1,7 +1,7 @@
 import _CryptoExtras
 import Foundation
+import JSONModel
 import Logging
-import MemoryStorage
 import OutgoingHTTP
 
 /// The signing keys of one token issuer: found through its OpenID metadata (`{issuer}/.well-known/openid-configuration`

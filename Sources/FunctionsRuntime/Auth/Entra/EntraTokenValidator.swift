@@ -1,7 +1,7 @@
 import _CryptoExtras
 import Crypto
 import Foundation
-import MemoryStorage
+import JSONModel
 
 /// Validates Entra ID (or any OpenID Connect issuer's) RS256 access tokens:
 /// - the header's `alg` is `RS256` (`none`, `HS256` — even "signed" with the public key — and everything else are

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// Column copies of the filterable fields of a partition's memories, so a filter is evaluated over the whole

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// A filter's date operand, as the half-open interval of instants it names at its own precision:

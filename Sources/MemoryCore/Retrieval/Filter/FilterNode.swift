@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// The parsed form of a filter: a boolean tree whose leaves test one field. Negative operators (`ne`, `nin`)

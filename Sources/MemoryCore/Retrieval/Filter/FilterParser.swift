@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// Turns Mem0's filter JSON into a ``FilterNode``. Every rejection names what was wrong.

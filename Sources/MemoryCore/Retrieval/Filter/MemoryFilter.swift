@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import MemoryStorage
 
 /// A parsed Mem0 filter, with the same meaning in search, list and delete-by-filter.

@@ -91,9 +91,4 @@ public actor SearchIndexCache {
             entries[key] = entry
         }
     }
-
-    /// Drops a partition's index (e.g. after it was erased).
-    public func invalidate(_ key: PartitionKey) {
-        entries[key] = nil
-    }
 }
