@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import Logging
 import ModelClients
 import Synchronization
@@ -21,7 +22,7 @@ import Testing
             try AddRequest(json: json(#"{"messages":[{"role":"user","content":"\#(text)"}],"user_id":"alice","infer":false}"#))
         }
         func add(_ text: String, key: String) -> Task<JSONValue, any Error> {
-            Task { try await service.add(try request(text), RequestContext(tenant: "acme", idempotencyKey: key, now: Date())) }
+            Task { ResponseEncoding.json(try await service.add(try request(text), RequestContext(tenant: "acme", idempotencyKey: key, now: Date()))) }
         }
         _ = try await service.add(try request("warm up"), RequestContext(tenant: "acme", now: Date()))
         let before = gated.appendCount
