@@ -74,7 +74,8 @@ extension MemoryService {
         let limit = options.nearDuplicateSimilarity
         for m in memories {
             if m.hash == hash { return true }
-            if m.embedding.count == vector.count, Self.dot(m.embedding, vector) >= limit { return true }
+            // `StoredVector.dot` reads the stored codes in place (no float copy per memory).
+            if m.vector.dimension == vector.count, m.vector.dot(vector) >= limit { return true }
         }
         return false
     }
