@@ -8,7 +8,6 @@ import MemoryStorage
 /// `--hash-key KEY` prints the SHA-256 to put in `MEMORY_API_KEYS` and exits.
 public enum HandlerMain {
     public static func run(role: HandlerRole, arguments: [String] = CommandLine.arguments) async {
-        HugePageMalloc.reexecIfNeeded()
         let missingCPUFlags = CPUFeatureCheck.missingFlags()
         if !missingCPUFlags.isEmpty { fail(role, CPUFeatureCheck.failureMessage(missing: missingCPUFlags)) }
         let args = Array(arguments.dropFirst())

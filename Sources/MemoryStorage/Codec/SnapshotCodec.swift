@@ -392,8 +392,9 @@ extension SnapshotCodec {
                     let lower = records.lowerBound + starts[c]
                     let upper = c + 1 < starts.count ? records.lowerBound + starts[c + 1] : records.upperBound
                     var rec = BinaryReader(bytes, range: lower..<upper)
+                    var interning = RecordInterning()
                     for i in first..<last {
-                        var m = try rec.record(table)
+                        var m = try rec.record(table, interning: &interning)
                         m.vector = StoredVector(rows: vectors, row: i)
                         (slots + i).initialize(to: m)
                         done += 1
@@ -486,8 +487,32 @@ extension BinaryWriter {
     }
 }
 
+/// Values that repeat across the records of a chunk (metadata objects, category lists), decoded once and
+/// shared by every memory that carries them: a metadata object is a dictionary allocation of a few hundred
+/// bytes, so a partition whose memories carry the same few metadata values keeps each once, not per memory.
+struct RecordInterning {
+    /// At most this many distinct values of each kind are remembered (unique metadata gains nothing).
+    static let limit = 256
+    var metadata: [EncodedBytes: JSONValue] = [:]
+    var categories: [[Int]: [String]] = [:]
+
+    /// An encoded value as a dictionary key, hashed in one call over its bytes (not byte by byte).
+    struct EncodedBytes: Hashable {
+        let bytes: ArraySlice<UInt8>
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+        static func == (a: EncodedBytes, b: EncodedBytes) -> Bool {
+            a.bytes.withUnsafeBytes { x in b.bytes.withUnsafeBytes { y in x.count == y.count && memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } }
+        }
+    }
+}
+
 extension BinaryReader {
     mutating func record(_ table: [String]) throws -> StoredMemory {
+        var interning = RecordInterning()
+        return try record(table, interning: &interning)
+    }
+
+    mutating func record(_ table: [String], interning: inout RecordInterning) throws -> StoredMemory {
         func lookup(_ i: Int) throws -> String {
             guard i < table.count else { throw BinaryDecodingError(offset: offset, detail: "string index \(i) out of range") }
             return table[i]
@@ -516,12 +541,30 @@ extension BinaryReader {
             return v == 0 ? nil : try lookup(v - 1)
         }
         let user = try scope(), agent = try scope(), app = try scope(), run = try scope()
-        let metadata = try compactJSON()
+        let metadataStart = offset
+        var metadata = try compactJSON()
+        let metadataBytes = RecordInterning.EncodedBytes(bytes: bytesRead(metadataStart..<offset))
+        if let known = interning.metadata[metadataBytes] {
+            metadata = known
+        } else if interning.metadata.count < RecordInterning.limit {
+            interning.metadata[metadataBytes] = metadata
+        }
         let nc = try varintInt()
         guard nc <= remaining else { throw BinaryDecodingError(offset: offset, detail: "category count too large") }
-        var cats: [String] = []
-        cats.reserveCapacity(nc)
-        for _ in 0..<nc { cats.append(try lookup(try varintInt())) }
+        var indexes: [Int] = []
+        indexes.reserveCapacity(nc)
+        for _ in 0..<nc {
+            let i = try varintInt()
+            _ = try lookup(i)
+            indexes.append(i)
+        }
+        let cats: [String]
+        if let known = interning.categories[indexes] {
+            cats = known
+        } else {
+            cats = indexes.map { table[$0] }
+            if interning.categories.count < RecordInterning.limit { interning.categories[indexes] = cats }
+        }
         let created = try date()
         let updated = flags & 0x02 != 0 ? try date() : created
         let expiration: Date? = flags & 0x04 != 0 ? try date() : nil
