@@ -289,8 +289,6 @@ enum BenchMachine {
         p.executableURL = exe
         p.environment = ["PATH": "/usr/bin:/bin", "FUNCTIONS_CUSTOMHANDLER_PORT": String(port),
                          "MEMORY_EMBEDDER": "hash", "MEMORY_LOG_LEVEL": "warning", "MEMORY_LOCAL_COMPACT_SECONDS": "0",
-                         // Passed through so `MEMORY_HUGE_PAGES=0 memory-bench http` measures starts without the re-exec.
-                         "MEMORY_HUGE_PAGES": ProcessInfo.processInfo.environment["MEMORY_HUGE_PAGES"] ?? "",
                          // Passed through so `MEMORY_MINILM_BACKEND=float memory-bench http` compares the float model.
                          "MEMORY_MINILM_BACKEND": ProcessInfo.processInfo.environment["MEMORY_MINILM_BACKEND"] ?? ""]
             .merging(environment) { _, new in new }

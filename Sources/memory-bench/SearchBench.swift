@@ -120,9 +120,32 @@ struct SearchBench: ParsableCommand {
         measure("hybrid, derived", bytes: fullBytes, on: derived) {
             SearchQuery(text: queryTexts[$0], vector: queryVectors[$0], topK: topK, filter: userFilter, ranking: options)
         }
+        // recall@10 of the vector search against brute force over the vectors the partition keeps (int8
+        // codes materialised as floats) and, for information, over the embedder's original floats.
+        let kept = state.memories.map(\.embedding)
+        let original = memories.map(\.embedding)
+        var foundKept = 0, foundOriginal = 0, total = 0
+        for i in 0..<min(queries, 50) {
+            let q = queryVectors[i]
+            let got = Set(index.search(SearchQuery(text: "", vector: q, topK: topK, mode: .vector)).map(\.memory.id))
+            foundKept += Self.bruteForce(kept, q, topK).filter { got.contains(memories[$0].id) }.count
+            foundOriginal += Self.bruteForce(original, q, topK).filter { got.contains(memories[$0].id) }.count
+            total += min(topK, n)
+        }
+        print(Self.row(["\(n)", "\(d)", "recall@\(topK)", String(format: "%.4f", Double(foundKept) / Double(total))])
+              + String(format: " vs brute force over the kept vectors (%.4f vs the original floats; %d queries)",
+                       Double(foundOriginal) / Double(total), min(queries, 50)))
         print(Self.row(["\(n)", "\(d)", "index build", String(format: "%.1f", buildMs)]) + " ms")
         print(Self.row(["\(n)", "\(d)", "derive after +10", String(format: "%.2f", deriveTimes[deriveTimes.count / 2])])
               + " ms (p50 of \(deriveTimes.count) writes of 10 memories; max \(String(format: "%.2f", deriveTimes.last!)) ms)")
+    }
+
+    /// The `k` rows with the highest dot product with `query` (ties: lower row).
+    static func bruteForce(_ vectors: [[Float]], _ query: [Float], _ k: Int) -> [Int] {
+        let norm = query.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        let unit = query.map { $0 / norm }
+        let scores = vectors.map { v in zip(v, unit).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+        return scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }.prefix(k).map { $0 }
     }
 
     static func row(_ cells: [String]) -> String {

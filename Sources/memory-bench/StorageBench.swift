@@ -34,9 +34,7 @@ struct StorageBench: AsyncParsableCommand {
     var withoutDerivedSections = false
 
     func run() async throws {
-        HugePageMalloc.reexecIfNeeded()  // as the handlers do (MEMORY_HUGE_PAGES=0 to compare without)
         printMachine()
-        print("malloc huge pages: \(ProcessInfo.processInfo.environment["GLIBC_TUNABLES"]?.contains("hugetlb=1") == true ? "on" : "off")")
         let root = URL(fileURLWithPath: folder)
         try? FileManager.default.removeItem(at: root)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -148,6 +146,30 @@ struct StorageBench: AsyncParsableCommand {
         print(String(format: "open: %d memories (%d-d), snapshot + empty log tail, warm OS cache: p50 %.1f ms, p90 %.1f ms, min %.1f ms (n=%d)",
                      size, dim, percentile(times, 0.5), percentile(times, 0.9), times[0], times.count))
         if !withoutDerivedSections { try await indexBuildBenchmark(blobs: blobs, key: key, size: size, logger: logger) }
+        try await residentBenchmark(blobs: blobs, key: key, size: size, snapshotBytes: report.snapshotBytes, logger: logger)
+    }
+
+    /// Resident memory the partition adds once opened and searched: RSS before, then a fresh open, its search
+    /// index and one vector search, then RSS again while both are alive. `malloc_trim` before each reading
+    /// returns freed heap pages to the OS, so the difference is what the state and index keep, not what earlier
+    /// steps left in malloc's free lists.
+    func residentBenchmark(blobs: FileBlobStore, key: PartitionKey, size: Int, snapshotBytes: Int,
+                           logger: Logger) async throws {
+        let before = ResidentMemory.trimmedBytes()
+        let state = try await PartitionStore(blobs: blobs, logger: logger).read(key)
+        let opened = ResidentMemory.trimmedBytes()
+        let index = PartitionSearchIndex(state: state)
+        var rng = SystemRandomNumberGenerator()
+        let query = (0..<dim).map { _ in Float.random(in: -1...1, using: &rng) }
+        let hits = index.search(SearchQuery(text: "", vector: query, topK: 10, mode: .vector))
+        let untrimmed = ResidentMemory.bytes()
+        let after = ResidentMemory.trimmedBytes()
+        withExtendedLifetime((state, index)) {}
+        precondition(hits.count == 10, "search found too few memories")
+        let added = Double(after - before)
+        print(String(format: "resident memory added by open + index + search of %d memories: %.1f MB (state %.1f MB + index %.1f MB; %.1f MB before malloc_trim); snapshot %.1f MB; ratio %.2f (target <= 1.5)",
+                     size, added / 1e6, Double(opened - before) / 1e6, Double(after - opened) / 1e6,
+                     Double(untrimmed - before) / 1e6, Double(snapshotBytes) / 1e6, added / Double(snapshotBytes)))
     }
 
     /// Search-index build after a fresh open: from the snapshot's BM25 postings vs from scratch (the same

@@ -9,34 +9,74 @@ struct RetrievalSearchTests {
         hits.map { Int($0.memory.hash)! }
     }
 
-    @Test("int8 scan + float32 rescoring returns the float32 brute-force top-10", arguments: ["random", "clustered"])
+    /// Brute force over the vectors the partition keeps (int8 codes, as every reader sees them), and, as a
+    /// bound on what quantisation costs, over the embedder's original floats.
+    @Test("the int8 scan + rescoring from the codes returns the brute-force top-10", arguments: ["random", "clustered"])
     func recallAgainstBruteForce(kind: String) {
         var rng = SeededGenerator(seed: kind == "random" ? 1 : 2)
         let n = 3000, d = 384
         let vectors = kind == "random"
             ? (0..<n).map { _ in RetrievalFixtures.randomVector(d, &rng) }
             : RetrievalFixtures.clusteredVectors(count: n, dimension: d, clusters: 20, noise: 0.6, &rng)
-        let index = PartitionSearchIndex(state: RetrievalFixtures.state(
-            vectors.enumerated().map { RetrievalFixtures.memory($0.offset, text: "m", vector: $0.element) }))
-        var found = 0, total = 0
+        let state = RetrievalFixtures.state(
+            vectors.enumerated().map { RetrievalFixtures.memory($0.offset, text: "m", vector: $0.element) })
+        let kept = state.memories.map(\.embedding)
+        let index = PartitionSearchIndex(state: state)
+        var found = 0, foundOriginal = 0, total = 0
         for _ in 0..<50 {
             // Queries near stored vectors (the realistic case) and fresh random directions.
             let base = vectors[Int.random(in: 0..<n, using: &rng)]
             let query = RetrievalFixtures.unit(zip(base, RetrievalFixtures.randomVector(d, &rng)).map { $0 + 0.5 * $1 })
-            let expected = RetrievalFixtures.bruteForce(vectors, query: query, k: 10)
+            let expected = RetrievalFixtures.bruteForce(kept, query: query, k: 10)
             let got = rows(index.search(SearchQuery(text: "", vector: query, topK: 10, mode: .vector)))
             found += Set(got).intersection(expected).count
+            foundOriginal += Set(got).intersection(RetrievalFixtures.bruteForce(vectors, query: query, k: 10)).count
             total += 10
         }
         let recall = Double(found) / Double(total)
         #expect(recall >= 0.999, "recall@10 on \(kind) data = \(recall)")
+        let recallOriginal = Double(foundOriginal) / Double(total)
+        #expect(recallOriginal >= 0.95, "recall@10 against the original floats on \(kind) data = \(recallOriginal)")
+    }
+
+    @Test("the scan over the codes ranks exactly as brute force over the memories' vectors, filtered or not")
+    func codesRankAsBruteForce() {
+        var rng = SeededGenerator(seed: 31)
+        let n = 600, d = 64
+        let vectors = RetrievalFixtures.clusteredVectors(count: n, dimension: d, clusters: 12, noise: 0.7, &rng)
+        let state = RetrievalFixtures.state(vectors.enumerated().map {
+            RetrievalFixtures.memory($0.offset, text: "m", vector: $0.element,
+                                     scopes: MemoryScopes(userId: "alice", runId: "r\($0.offset % 3)"))
+        })
+        // What the partition keeps: int8 codes; brute force over their materialised floats.
+        #expect(state.memories.allSatisfy { $0.vector.isQuantized })
+        let kept = state.memories.map(\.embedding)
+        let index = PartitionSearchIndex(state: state)
+        let filter = try! MemoryFilter.parse(.object(["run_id": .string("r1")]))
+        var exact = 0
+        for _ in 0..<30 {
+            let query = RetrievalFixtures.randomVector(d, &rng)
+            let unit = RetrievalFixtures.unit(query)
+            let cosine = kept.map { zip($0, unit).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+            let all = rows(index.search(SearchQuery(text: "", vector: query, topK: 10, mode: .vector)))
+            let expected = RetrievalFixtures.bruteForce(kept, query: query, k: 10)
+            let filtered = rows(index.search(SearchQuery(text: "", vector: query, topK: 10, filter: filter, mode: .vector)))
+            let expectedFiltered = RetrievalFixtures.bruteForce(kept, query: query, k: 10, rows: Array(stride(from: 1, to: n, by: 3)))
+            // Rank by rank the same memory, or one whose brute-force cosine ties it to float rounding.
+            for (got, want) in [(all, expected), (filtered, expectedFiltered)] {
+                #expect(got.count == 10)
+                #expect(zip(got, want).allSatisfy { abs(cosine[$0] - cosine[$1]) < 1e-5 })
+                if got == want { exact += 1 }
+            }
+        }
+        #expect(exact >= 55, "rankings identical to brute force in \(exact) of 60 searches")
     }
 
     @Test("the parallel scan returns exactly the sequential scan's candidates, filtered or not")
     func parallelScan() {
         var rng = SeededGenerator(seed: 12)
         let vectors = (0..<1000).map { _ in RetrievalFixtures.randomVector(48, &rng) }
-        let q = QuantizedVectors(vectors: vectors, dimension: 48)
+        let q = QuantizedVectors(vectors: vectors.map { StoredVector($0) }, dimension: 48)
         var set = RowSet(count: 1000, filled: false)
         for row in stride(from: 3, to: 1000, by: 7) { set[row] = true }
         for selection in [RowSelection.all, .rows(set)] {
@@ -59,7 +99,8 @@ struct RetrievalSearchTests {
         let query = vectors[17]
         let hits = index.search(SearchQuery(text: "", vector: query, topK: 5, mode: .vector, explain: true))
         #expect(rows(hits).first == 17)
-        #expect(abs(hits[0].score - 1) < 1e-5)
+        // The memory keeps its vector as int8 codes: its cosine with the original float vector is just below 1.
+        #expect(abs(hits[0].score - 1) < 1e-3)
         for h in hits {
             let cos = Double(zip(h.memory.embedding, query).reduce(Float(0)) { $0 + $1.0 * $1.1 })
             #expect(abs(h.breakdown.semantic - max(0, cos)) < 1e-5)
@@ -178,13 +219,15 @@ struct RetrievalSearchTests {
                                      scopes: MemoryScopes(userId: "alice", runId: "run\(i % 50)"),
                                      metadata: .object(["n": .number(Double(i))]))
         }
-        let index = PartitionSearchIndex(state: RetrievalFixtures.state(memories))
+        let state = RetrievalFixtures.state(memories)
+        let kept = state.memories.map(\.embedding)
+        let index = PartitionSearchIndex(state: state)
         let filter = try MemoryFilter.parse(FilterFixtures.json(#"{"user_id": "alice", "run_id": {"in": ["run3", "run4"]}}"#))
         let matching = (0..<n).filter { $0 % 50 == 3 || $0 % 50 == 4 }
         for _ in 0..<10 {
             let q = RetrievalFixtures.randomVector(64, &rng)
             let got = rows(index.search(SearchQuery(text: "", vector: q, topK: 10, filter: filter, mode: .vector)))
-            #expect(got == RetrievalFixtures.bruteForce(vectors, query: q, k: 10, rows: matching))
+            #expect(got == RetrievalFixtures.bruteForce(kept, query: q, k: 10, rows: matching))
         }
         let keyword = index.search(SearchQuery(text: "even", topK: 1000, filter: filter, mode: .keyword))
         #expect(Set(rows(keyword)) == Set(matching.filter { $0 % 2 == 0 }))

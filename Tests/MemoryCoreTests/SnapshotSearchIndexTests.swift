@@ -57,6 +57,10 @@ struct SnapshotSearchIndexTests {
         #expect(SnapshotSeed(state: state) != nil)
         let seeded = PartitionSearchIndex(state: state)
         #expect(!seeded.isIncremental && seeded.baseRevision == state.revision)
+        // The index scans the snapshot's own codes: its rows point into the block the memories point into.
+        let (block, firstRow) = try #require(snapshot.memories.first?.vector.quantizedRow)
+        #expect(seeded.base.vectors.table.pointers.first == block.codes(firstRow))
+        #expect(snapshot.memories.indices.allSatisfy { seeded.base.vectors.table.scales[$0] == block.scale($0) })
         try IndexComparison.expectSame(seeded, PartitionSearchIndex(state: Self.bare(state)), writer: &writer, step: 0)
 
         let cache = SearchIndexCache(capacity: 2)

@@ -26,7 +26,9 @@ import Testing
         let more = try await add(other, key, ["three"])
         let seen = try await a.read(key)
         #expect(seen.memories.map(\.text) == ["one", "two", "three"])
-        #expect(seen.memory(more[0].id)?.embedding == more[0].embedding)
+        // The state keeps the vector as int8 codes: the same codes as the written floats quantise to.
+        #expect(seen.memory(more[0].id)?.vector.isQuantized == true)
+        #expect(seen.memory(more[0].id)?.vector == more[0].vector)
         #expect(seen.revision == 2)
     }
 

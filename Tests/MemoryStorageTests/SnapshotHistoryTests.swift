@@ -109,24 +109,3 @@ import Testing
         return nil
     }
 }
-
-@Suite struct HugePageMallocTests {
-    @Test func readsTheSelectedKernelMode() {
-        #expect(HugePageMalloc.kernelMode("always [madvise] never\n") == "madvise")
-        #expect(HugePageMalloc.kernelMode("[always] madvise never") == "always")
-        #expect(HugePageMalloc.kernelMode("always madvise [never]") == "never")
-        #expect(HugePageMalloc.kernelMode(nil) == nil)
-        #expect(HugePageMalloc.kernelMode("garbage") == nil)
-    }
-
-    @Test func asksForHugePagesOnceAndOnlyWhereTheyHelp() {
-        #expect(HugePageMalloc.tunablesValue(environment: [:], hugePagesMode: "madvise") == "glibc.malloc.hugetlb=1")
-        #expect(HugePageMalloc.tunablesValue(environment: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=2"], hugePagesMode: "always")
-                == "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1")
-        // Already re-executed (or set by the operator): no loop.
-        #expect(HugePageMalloc.tunablesValue(environment: ["GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"], hugePagesMode: "madvise") == nil)
-        #expect(HugePageMalloc.tunablesValue(environment: ["MEMORY_HUGE_PAGES": "0"], hugePagesMode: "madvise") == nil)
-        #expect(HugePageMalloc.tunablesValue(environment: [:], hugePagesMode: "never") == nil)
-        #expect(HugePageMalloc.tunablesValue(environment: [:], hugePagesMode: nil) == nil)
-    }
-}

@@ -8,7 +8,6 @@ import MemoryCore
 /// `--hash-key KEY` prints the SHA-256 to put in `MEMORY_API_KEYS` and exits.
 public enum HandlerMain {
     public static func run(role: HandlerRole, arguments: [String] = CommandLine.arguments) async {
-        ProcessSetup.useHugePagesIfUseful()
         let missingCPUFlags = CPUFeatureCheck.missingFlags()
         if !missingCPUFlags.isEmpty { fail(role, CPUFeatureCheck.failureMessage(missing: missingCPUFlags)) }
         let args = Array(arguments.dropFirst())

@@ -68,22 +68,13 @@ extension MemoryService {
         let limit = options.nearDuplicateSimilarity
         for m in memories {
             if m.hash == hash { return true }
-            if m.embedding.count == vector.count, Self.dot(m.embedding, vector) >= limit { return true }
+            // `StoredVector.dot` reads the stored codes in place (no float copy per memory).
+            if m.vector.dimension == vector.count, m.vector.dot(vector) >= limit { return true }
         }
         return false
     }
 
     static func md5Hex(_ text: String) -> String {
         Insecure.MD5.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func dot(_ a: [Float], _ b: [Float]) -> Float {
-        var s: Float = 0
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                for i in 0..<min(pa.count, pb.count) { s += pa[i] * pb[i] }
-            }
-        }
-        return s
     }
 }

@@ -57,12 +57,3 @@ extension MemoryService {
         return store
     }
 }
-
-/// Process set-up the handlers do before anything else.
-public enum ProcessSetup {
-    /// Re-executes the process with glibc's huge-page malloc tunable unless set, disabled (`MEMORY_HUGE_PAGES=0`)
-    /// or useless here (``HugePageMalloc``).
-    public static func useHugePagesIfUseful() {
-        HugePageMalloc.reexecIfNeeded()
-    }
-}

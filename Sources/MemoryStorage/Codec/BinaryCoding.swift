@@ -86,6 +86,12 @@ struct BinaryReader {
     var remaining: Int { end - offset }
     var isAtEnd: Bool { offset >= end }
 
+    /// The bytes already read in `range` (offsets as ``offset`` counts them).
+    func bytesRead(_ range: Range<Int>) -> ArraySlice<UInt8> {
+        precondition(range.upperBound <= offset, "only bytes already read")
+        return storage?[range] ?? []
+    }
+
     private func need(_ n: Int) throws {
         guard n >= 0, n <= end - offset else {
             throw BinaryDecodingError(offset: offset, detail: "truncated input (needed \(n) bytes, \(end - offset) left)")

@@ -61,8 +61,9 @@ public struct SnapshotFormatError: Error, Sendable, CustomStringConvertible {
 
 /// The binary snapshot format (docs/snapshot-format.md): header, section table, checksummed sections.
 ///
-/// Vectors are stored once, as int8 codes with a per-vector float32 scale; the float32 vectors the engine
-/// hands out after loading are reconstructed as `code × scale` (see the doc for why).
+/// Vectors are stored once, as int8 codes with a per-vector float32 scale (``Int8Quantizer``). Loading copies
+/// the vectors section into one ``QuantizedRows`` block that the loaded memories point into (no float copies);
+/// writing copies quantised rows back byte for byte and quantises only float vectors.
 public enum SnapshotCodec {
     public static let magic: UInt32 = 0x4E53_4D41  // "AMSN"
     public static let version: UInt16 = 1
@@ -80,7 +81,7 @@ public enum SnapshotCodec {
     // MARK: Encoding
 
     public static func encode(_ s: SnapshotContents) -> Data {
-        let dim = s.space?.dimension ?? s.memories.first?.embedding.count ?? 0
+        let dim = s.space?.dimension ?? s.memories.first?.vector.dimension ?? 0
         var sections: [SnapshotSection] = []
 
         var meta = BinaryWriter()
@@ -173,26 +174,45 @@ public enum SnapshotCodec {
         withUnsafeBytes(of: a.uuid) { pa in withUnsafeBytes(of: b.uuid) { pb in pa.lexicographicallyPrecedes(pb) } }
     }
 
-    /// Per-vector symmetric int8 quantisation: `scale = max|x| / 127`, `code = round(x / scale)`.
-    /// Layout: `count × f32 scale`, then `count × dim` int8 codes.
+    /// The vectors section: `count × f32 scale`, then `count × dim` int8 codes. Quantised vectors are copied
+    /// as they are (a state loaded from one snapshot writes its block back in one copy); float vectors are
+    /// quantised by ``Int8Quantizer``; a vector of another length than `dim` is cut or zero-padded first.
     static func encodeVectors(_ memories: [StoredMemory], dim: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: memories.count * 4 + memories.count * dim)
+        let n = memories.count
+        if let whole = wholeBlock(memories, dim: dim) {
+            return whole.withSectionBytes { [UInt8]($0) }
+        }
+        var out = [UInt8](repeating: 0, count: n * 4 + n * dim)
         out.withUnsafeMutableBytes { raw in
-            let codes = raw.baseAddress! + memories.count * 4
-            for (i, m) in memories.enumerated() {
-                var maxAbs: Float = 0
-                for x in m.embedding.prefix(dim) { maxAbs = max(maxAbs, abs(x)) }
-                let scale = maxAbs > 0 ? maxAbs / 127 : 0
-                raw.storeBytes(of: scale.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
-                let inv = scale > 0 ? 1 / scale : 0
+            let codes = (raw.baseAddress! + n * 4).assumingMemoryBound(to: Int8.self)
+            for i in memories.indices {
                 let row = codes + i * dim
-                for j in 0..<min(dim, m.embedding.count) {
-                    let q = (m.embedding[j] * inv).rounded()
-                    row.storeBytes(of: Int8(max(-127, min(127, q))), toByteOffset: j, as: Int8.self)
+                let vector = memories[i].vector
+                let scale: Float
+                if let (rows, r) = vector.quantizedRow, rows.dimension == dim {
+                    withExtendedLifetime(rows) { row.update(from: rows.codes(r), count: dim) }
+                    scale = rows.scale(r)
+                } else {
+                    var floats = vector.floats
+                    if floats.count != dim { floats = Array(floats.prefix(dim)) + Array(repeating: 0, count: max(0, dim - floats.count)) }
+                    scale = floats.withUnsafeBufferPointer { f in
+                        f.baseAddress.map { Int8Quantizer.quantize($0, count: dim, into: row) } ?? 0
+                    }
                 }
+                raw.storeBytes(of: scale.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
             }
         }
         return out
+    }
+
+    /// The block holding exactly `memories`' vectors, row `i` for memory `i`, when there is one.
+    private static func wholeBlock(_ memories: [StoredMemory], dim: Int) -> QuantizedRows? {
+        guard let (rows, _) = memories.first?.vector.quantizedRow, rows.count == memories.count,
+              rows.dimension == dim else { return nil }
+        for i in memories.indices {
+            guard let (other, r) = memories[i].vector.quantizedRow, other === rows, r == i else { return nil }
+        }
+        return rows
     }
 
     static func assemble(_ sections: [SnapshotSection]) -> Data {
@@ -286,8 +306,9 @@ public enum SnapshotCodec {
             var table: [String] = []
             table.reserveCapacity(sn)
             for _ in 0..<sn { table.append(try sr.vstring()) }
+            let rows = bytes.withUnsafeBytes { QuantizedRows(section: UnsafeRawBufferPointer(rebasing: $0[vr]), count: n, dimension: dim) }
             let memories = try decodeRecords(bytes, records: known[.records]!, chunks: known[.recordChunks],
-                                             vectors: vr, count: n, dim: dim, table: table)
+                                             vectors: rows, count: n, table: table)
 
             let history = try SnapshotHistorySection(section: bytes[known[.history]!], records: memories,
                                                       idIndex: known[.idIndex].map { bytes[$0] })
@@ -335,10 +356,10 @@ struct StringTable {
 }
 
 extension SnapshotCodec {
-    /// Decodes the records with their dequantised vectors, chunk by chunk on all cores when the
+    /// Decodes the records, each pointing at its row of `vectors`, chunk by chunk on all cores when the
     /// `recordChunks` section is present (sequentially otherwise).
-    static func decodeRecords(_ bytes: [UInt8], records: Range<Int>, chunks: Range<Int>?, vectors: Range<Int>,
-                              count n: Int, dim: Int, table: [String]) throws -> [StoredMemory] {
+    static func decodeRecords(_ bytes: [UInt8], records: Range<Int>, chunks: Range<Int>?, vectors: QuantizedRows,
+                              count n: Int, table: [String]) throws -> [StoredMemory] {
         var parsedStarts: [Int] = [0]
         var parsedPer = max(1, n)
         if let chunks, n > 0 {
@@ -371,19 +392,12 @@ extension SnapshotCodec {
                     let lower = records.lowerBound + starts[c]
                     let upper = c + 1 < starts.count ? records.lowerBound + starts[c + 1] : records.upperBound
                     var rec = BinaryReader(bytes, range: lower..<upper)
-                    try bytes.withUnsafeBytes { raw in
-                        let base = raw.baseAddress! + vectors.lowerBound
-                        for i in first..<last {
-                            var m = try rec.record(table)
-                            let scale = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-                            let row = (base + n * 4 + i * dim).assumingMemoryBound(to: Int8.self)
-                            m.embedding = [Float](unsafeUninitializedCapacity: dim) { buf, k in
-                                for j in 0..<dim { buf[j] = Float(row[j]) * scale }
-                                k = dim
-                            }
-                            (slots + i).initialize(to: m)
-                            done += 1
-                        }
+                    var interning = RecordInterning()
+                    for i in first..<last {
+                        var m = try rec.record(table, interning: &interning)
+                        m.vector = StoredVector(rows: vectors, row: i)
+                        (slots + i).initialize(to: m)
+                        done += 1
                     }
                     guard rec.isAtEnd else { throw BinaryDecodingError(offset: rec.offset, detail: "trailing bytes after record chunk \(c)") }
                     outcome.finish(c, initialized: done, error: nil)
@@ -473,8 +487,32 @@ extension BinaryWriter {
     }
 }
 
+/// Values that repeat across the records of a chunk (metadata objects, category lists), decoded once and
+/// shared by every memory that carries them: a metadata object is a dictionary allocation of a few hundred
+/// bytes, so a partition whose memories carry the same few metadata values keeps each once, not per memory.
+struct RecordInterning {
+    /// At most this many distinct values of each kind are remembered (unique metadata gains nothing).
+    static let limit = 256
+    var metadata: [EncodedBytes: JSONValue] = [:]
+    var categories: [[Int]: [String]] = [:]
+
+    /// An encoded value as a dictionary key, hashed in one call over its bytes (not byte by byte).
+    struct EncodedBytes: Hashable {
+        let bytes: ArraySlice<UInt8>
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+        static func == (a: EncodedBytes, b: EncodedBytes) -> Bool {
+            a.bytes.withUnsafeBytes { x in b.bytes.withUnsafeBytes { y in x.count == y.count && memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } }
+        }
+    }
+}
+
 extension BinaryReader {
     mutating func record(_ table: [String]) throws -> StoredMemory {
+        var interning = RecordInterning()
+        return try record(table, interning: &interning)
+    }
+
+    mutating func record(_ table: [String], interning: inout RecordInterning) throws -> StoredMemory {
         func lookup(_ i: Int) throws -> String {
             guard i < table.count else { throw BinaryDecodingError(offset: offset, detail: "string index \(i) out of range") }
             return table[i]
@@ -503,12 +541,30 @@ extension BinaryReader {
             return v == 0 ? nil : try lookup(v - 1)
         }
         let user = try scope(), agent = try scope(), app = try scope(), run = try scope()
-        let metadata = try compactJSON()
+        let metadataStart = offset
+        var metadata = try compactJSON()
+        let metadataBytes = RecordInterning.EncodedBytes(bytes: bytesRead(metadataStart..<offset))
+        if let known = interning.metadata[metadataBytes] {
+            metadata = known
+        } else if interning.metadata.count < RecordInterning.limit {
+            interning.metadata[metadataBytes] = metadata
+        }
         let nc = try varintInt()
         guard nc <= remaining else { throw BinaryDecodingError(offset: offset, detail: "category count too large") }
-        var cats: [String] = []
-        cats.reserveCapacity(nc)
-        for _ in 0..<nc { cats.append(try lookup(try varintInt())) }
+        var indexes: [Int] = []
+        indexes.reserveCapacity(nc)
+        for _ in 0..<nc {
+            let i = try varintInt()
+            _ = try lookup(i)
+            indexes.append(i)
+        }
+        let cats: [String]
+        if let known = interning.categories[indexes] {
+            cats = known
+        } else {
+            cats = indexes.map { table[$0] }
+            if interning.categories.count < RecordInterning.limit { interning.categories[indexes] = cats }
+        }
         let created = try date()
         let updated = flags & 0x02 != 0 ? try date() : created
         let expiration: Date? = flags & 0x04 != 0 ? try date() : nil

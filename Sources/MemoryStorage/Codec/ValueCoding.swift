@@ -60,7 +60,7 @@ extension BinaryWriter {
         optionalString(s.runId)
     }
 
-    /// A memory with its float32 embedding (log records).
+    /// A memory with its float32 embedding (log records; a quantised vector is written as `code × scale`).
     mutating func memory(_ m: StoredMemory) {
         uuid(m.id)
         string(m.text)
@@ -72,8 +72,9 @@ extension BinaryWriter {
         date(m.createdAt)
         date(m.updatedAt)
         if let e = m.expirationDate { u8(1); date(e) } else { u8(0) }
-        u32(UInt32(m.embedding.count))
-        floats(m.embedding)
+        let embedding = m.embedding  // materialised once (dequantised when the memory holds codes)
+        u32(UInt32(embedding.count))
+        floats(embedding)
     }
 }
 

@@ -3,7 +3,9 @@ import JSONModel
 
 /// One memory as the storage engine keeps it: what a snapshot holds and an add or update record carries.
 ///
-/// The embedding travels with the memory so rebuilding a partition never calls the embedding API again.
+/// The embedding travels with the memory so rebuilding a partition never calls the embedding API again. It is
+/// kept as a ``StoredVector``: exact floats as the embedder returned them (what a log record carries), int8 codes
+/// once the memory is part of a ``PartitionState`` (see ``vector``).
 public struct StoredMemory: Sendable, Equatable {
     public var id: UUID
     /// The memory text.
@@ -19,12 +21,29 @@ public struct StoredMemory: Sendable, Equatable {
     /// After this instant the memory is hidden from search and list unless `show_expired`.
     public var expirationDate: Date?
     /// Unit-length embedding of `text` in the partition's embedding space.
-    public var embedding: [Float]
+    public var vector: StoredVector
+
+    /// The embedding as floats: materialised from the codes when ``vector`` is quantised (allocates; prefer
+    /// ``StoredVector/dot(_:)`` and ``StoredVector/dimension`` where they do). Setting it stores exact floats.
+    public var embedding: [Float] {
+        get { vector.floats }
+        set { vector = StoredVector(newValue) }
+    }
 
     public init(
         id: UUID, text: String, hash: String, scopes: MemoryScopes, metadata: JSONValue = .null,
         categories: [String] = [], createdAt: Date, updatedAt: Date, expirationDate: Date? = nil,
         embedding: [Float]
+    ) {
+        self.init(id: id, text: text, hash: hash, scopes: scopes, metadata: metadata, categories: categories,
+                  createdAt: createdAt, updatedAt: updatedAt, expirationDate: expirationDate,
+                  vector: StoredVector(embedding))
+    }
+
+    public init(
+        id: UUID, text: String, hash: String, scopes: MemoryScopes, metadata: JSONValue = .null,
+        categories: [String] = [], createdAt: Date, updatedAt: Date, expirationDate: Date? = nil,
+        vector: StoredVector
     ) {
         self.id = id
         self.text = text
@@ -35,6 +54,6 @@ public struct StoredMemory: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.expirationDate = expirationDate
-        self.embedding = embedding
+        self.vector = vector
     }
 }

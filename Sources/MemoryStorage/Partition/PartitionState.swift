@@ -26,7 +26,9 @@ public struct IdempotentResponse: Sendable, Equatable {
 /// the recent idempotent answers. A value: readers get a consistent copy, writers derive the next one.
 public struct PartitionState: Sendable {
     public let key: PartitionKey
-    /// Live memories (neither deleted nor purged), in no particular order.
+    /// Live memories (neither deleted nor purged), in no particular order. Their vectors are int8 rows
+    /// (``StoredVector/isQuantized``): the initialiser and ``apply(_:)`` quantise float vectors once, so the state
+    /// keeps one copy of each vector and every reader sees the vectors a snapshot of it would hold.
     public private(set) var memories: [StoredMemory]
     /// Index of each live memory in ``memories``.
     public private(set) var positions: [UUID: Int]
@@ -72,7 +74,7 @@ public struct PartitionState: Sendable {
         snapshotSections: [SnapshotSection] = []
     ) {
         self.key = key
-        self.memories = memories
+        self.memories = Self.quantized(memories)
         var positions = [UUID: Int](minimumCapacity: memories.count)
         // By index, not `enumerated()`: that copies every memory (a retain per field) just to read its id.
         for i in memories.indices { positions[memories[i].id] = i }
@@ -83,7 +85,43 @@ public struct PartitionState: Sendable {
         let journal = ChangeJournal(revision: revision)
         self.journal = journal
         self.snapshotBase = snapshotSections.isEmpty ? nil
-            : SnapshotBase(lineage: journal.lineage, revision: revision, memories: memories, sections: snapshotSections)
+            : SnapshotBase(lineage: journal.lineage, revision: revision, memories: self.memories, sections: snapshotSections)
+    }
+
+    /// `memories` with every float vector replaced by int8 codes (the same array when there is none).
+    static func quantized(_ memories: [StoredMemory]) -> [StoredMemory] {
+        guard memories.contains(where: { !$0.vector.isQuantized && $0.vector.dimension > 0 }) else { return memories }
+        var vectors = memories.map(\.vector)
+        StoredVector.quantizeAll(&vectors)
+        var out = memories
+        for i in out.indices { out[i].vector = vectors[i] }
+        return out
+    }
+
+    /// The batch's operations with the vectors of its added and updated memories quantised (one block for
+    /// the batch).
+    static func quantized(_ operations: [LogOperation]) -> [LogOperation] {
+        var written: [StoredMemory] = []
+        for op in operations {
+            switch op {
+            case .add(let m), .update(let m): written.append(m)
+            case .delete, .purge: break
+            }
+        }
+        let quantized = Self.quantized(written)
+        var next = 0
+        return operations.map { op in
+            switch op {
+            case .add:
+                defer { next += 1 }
+                return .add(quantized[next])
+            case .update:
+                defer { next += 1 }
+                return .update(quantized[next])
+            case .delete, .purge:
+                return op
+            }
+        }
     }
 
     /// The live memory with this id.
@@ -106,7 +144,7 @@ public struct PartitionState: Sendable {
     public mutating func apply(_ batch: LogBatch) {
         let applied = revision &+ 1
         var erased: Set<UUID> = []
-        for op in batch.operations {
+        for op in Self.quantized(batch.operations) {
             journal.record(op.memoryId, revision: applied)
             switch op {
             case .add(let m):

@@ -65,11 +65,11 @@ struct IndexTail: Sendable {
         var staleFrequencies: [String: Int] = [:]
         stale.forEach { row in
             let memory = base.memories[row]
-            lengths[memory.embedding.count, default: 0] -= 1
+            lengths[memory.vector.dimension, default: 0] -= 1
             staleLength += UInt64(base.bm25.documentLengths[row])
             for term in Set(TextTokenizer.terms(memory.text)) { staleFrequencies[term, default: 0] += 1 }
         }
-        for memory in memories { lengths[memory.embedding.count, default: 0] += 1 }
+        for memory in memories { lengths[memory.vector.dimension, default: 0] += 1 }
         guard SearchSegment.dimension(of: lengths) == base.vectors.dimension else { return nil }
 
         var current = stale

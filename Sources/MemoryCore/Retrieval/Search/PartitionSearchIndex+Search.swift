@@ -28,7 +28,7 @@ extension PartitionSearchIndex {
         let effectiveMode: SearchMode = prepared == nil ? .keyword : query.mode
         func exactCosine(_ position: Int) -> Double? {
             let (segment, row) = locate(position)
-            guard let prepared, segment.vectors.hasVector[row] else { return nil }
+            guard let prepared, segment.vectors.hasVector(row) else { return nil }
             return Double(segment.vectors.exactDot(row: row, query: prepared.unit))
         }
         let period = ranking.timeWeight > 0 && effectiveMode == .hybrid ? QueryTimeReference(query.text) : QueryTimeReference("")
@@ -175,12 +175,12 @@ extension PartitionSearchIndex {
         var changed = false
         for older in 0..<n {
             let (olderSegment, olderRow) = located[older]
-            guard olderSegment.vectors.hasVector[olderRow] else { continue }
+            guard olderSegment.vectors.hasVector(olderRow) else { continue }
             let olderCreated = olderSegment.columns.createdAt[olderRow]
             for newer in 0..<n where newer != older {
                 let (newerSegment, newerRow) = located[newer]
                 guard original[newer] >= relevance * original[older],
-                      newerSegment.vectors.hasVector[newerRow],
+                      newerSegment.vectors.hasVector(newerRow),
                       newerSegment.columns.createdAt[newerRow] > olderCreated,
                       Double(olderSegment.vectors.exactDot(row: olderRow, with: newerSegment.vectors, row: newerRow))
                         >= similarity else { continue }

@@ -1,8 +1,8 @@
 import Foundation
 import MemoryStorage
 
-/// The search structure of one partition state: int8 codes + float32 copies of the embeddings, BM25
-/// postings, and filter columns. Immutable, so any number of concurrent searches share one;
+/// The search structure of one partition state: the embeddings' int8 codes (the memories' own, scanned in
+/// place), BM25 postings, and filter columns. Immutable, so any number of concurrent searches share one;
 /// ``SearchIndexCache`` keeps one per partition.
 ///
 /// Either a full build over the state (``init(state:)``), or derived from an earlier index of the same lineage

@@ -1,8 +1,9 @@
 import Foundation
 import MemoryStorage
 
-/// The search structures over one list of memories, addressed by row (position in that list): int8 codes +
-/// float32 copies of the embeddings, BM25 postings and filter columns. Immutable once built.
+/// The search structures over one list of memories, addressed by row (position in that list): the embeddings'
+/// int8 codes read in place from the memories' blocks (``QuantizedVectors``), BM25 postings and filter
+/// columns. Immutable once built.
 ///
 /// A ``PartitionSearchIndex`` is one segment over a whole partition state, or such a segment (the base) plus a
 /// small segment over the memories changed since (the tail). A class: searches pass segments around per
@@ -21,7 +22,7 @@ final class SearchSegment: Sendable {
     /// known (read from a snapshot), else they are built from the texts.
     init(memories: [StoredMemory], dimension: Int, bm25: BM25Index? = nil) {
         self.memories = memories
-        self.vectors = QuantizedVectors(vectors: memories.map(\.embedding), dimension: dimension)
+        self.vectors = QuantizedVectors(vectors: memories.map(\.vector), dimension: dimension)
         self.bm25 = bm25 ?? BM25Index(documents: memories.map { ($0.id, $0.text) })
         self.columns = FilterColumns(memories: memories)
         self.expiringRows = memories.indices.filter { memories[$0].expirationDate != nil }
@@ -37,7 +38,7 @@ final class SearchSegment: Sendable {
 
     static func lengthCounts(_ memories: [StoredMemory]) -> [Int: Int] {
         var lengths: [Int: Int] = [:]
-        for m in memories { lengths[m.embedding.count, default: 0] += 1 }
+        for m in memories { lengths[m.vector.dimension, default: 0] += 1 }
         return lengths
     }
 

@@ -1,61 +1,29 @@
 import Foundation
 
-/// A partition's embeddings in two contiguous buffers: int8 codes for the scan and float32 copies for exact
-/// rescoring.
-///
-/// Each row `r` is quantised with its own scale `s_r = max|x| / 127`: `c = round(x / s_r)` in [-127, 127],
-/// stored offset by +128 as `UInt8` (so the scan widens with a cheap zero-extension even on baseline
-/// x86-64). For a query quantised the same way (`q` as `Int16`), `Σ c·q = Σ u·q − 128·Σ q`, and the
-/// approximate similarity is `s_r · Σ c·q` (the query's own scale is common to all rows and dropped).
+import Foundation
+import MemoryStorage
+
+/// A segment's embeddings as int8 codes with a per-row scale, read in place from the memories' blocks
+/// (``CodeRowTable``): the scan ranks rows by `s_r · Σ c·q` (codes `c` of row `r`, the query's codes `q` widened
+/// to `Int16`; the query's own scale is common to all rows and dropped), and rescoring computes
+/// `s_r · Σ c_j · u_j` with the unit float query `u` — the exact cosine of the vector the engine keeps
+/// (`code × scale`), so a search ranks as brute force over the memories' materialised vectors.
 struct QuantizedVectors: Sendable {
     let dimension: Int
     let count: Int
-    /// `count × dimension` codes (`code + 128`).
-    let codes: [UInt8]
-    /// Per-row scale; 0 for rows without a usable vector (wrong dimension), which then never rank.
-    let scales: [Float]
-    /// `count × dimension` float32 components for rescoring.
-    let floats: [Float]
-    /// Rows whose embedding has the index's dimension.
-    let hasVector: [Bool]
+    let table: CodeRowTable
 
-    init(vectors: [[Float]], dimension: Int) {
+    init(vectors: [StoredVector], dimension: Int) {
         self.dimension = dimension
         self.count = vectors.count
-        var codes = [UInt8](repeating: 128, count: vectors.count * dimension)
-        var floats = [Float](repeating: 0, count: vectors.count * dimension)
-        var scales = [Float](repeating: 0, count: vectors.count)
-        var has = [Bool](repeating: false, count: vectors.count)
-        codes.withUnsafeMutableBufferPointer { codeBuffer in
-            floats.withUnsafeMutableBufferPointer { floatBuffer in
-                for (row, v) in vectors.enumerated() where v.count == dimension && dimension > 0 {
-                    var maxAbs: Float = 0
-                    var finite = true
-                    for x in v {
-                        finite = finite && x.isFinite
-                        maxAbs = Swift.max(maxAbs, abs(x))
-                    }
-                    guard finite, maxAbs > 0 else { continue }
-                    has[row] = true
-                    scales[row] = maxAbs / 127
-                    let inv = 127 / maxAbs
-                    let base = row * dimension
-                    for i in 0..<dimension {
-                        // |x · inv| ≤ 127, so the rounded value is in range.
-                        codeBuffer[base + i] = UInt8(truncatingIfNeeded: Int32((v[i] * inv).rounded()) &+ 128)
-                        floatBuffer[base + i] = v[i]
-                    }
-                }
-            }
-        }
-        self.codes = codes
-        self.floats = floats
-        self.scales = scales
-        self.hasVector = has
+        self.table = CodeRowTable(vectors: vectors, dimension: dimension)
     }
 
+    /// True when row `row` has a usable vector of the index's dimension.
+    func hasVector(_ row: Int) -> Bool { table.scales[row] > 0 }
+
     /// Bytes one full scan reads (codes and scales).
-    var scanBytes: Int { codes.count + scales.count * 4 }
+    var scanBytes: Int { count * (dimension + 4) }
 
     /// Scans at least this many code bytes before splitting a scan across cores. Below about 1 MiB the cost
     /// of waking the other cores (tens of microseconds) eats the gain; above it, on this 2-core machine, the
@@ -99,23 +67,22 @@ struct QuantizedVectors: Sendable {
     private func scan(_ query: QuantizedQuery, limit: Int, selection: RowSelection, rows: Range<Int>) -> TopCandidates {
         var top = TopCandidates(capacity: limit)
         let d = dimension
-        let correction = 128 &* query.sum
-        codes.withUnsafeBufferPointer { codeBuffer in
+        table.pointers.withUnsafeBufferPointer { pointerBuffer in
             query.codes.withUnsafeBufferPointer { queryBuffer in
-                scales.withUnsafeBufferPointer { scaleBuffer in
-                    guard let codeBase = codeBuffer.baseAddress, let q = queryBuffer.baseAddress,
+                table.scales.withUnsafeBufferPointer { scaleBuffer in
+                    guard let p = pointerBuffer.baseAddress, let q = queryBuffer.baseAddress,
                           let s = scaleBuffer.baseAddress else { return }
                     switch selection {
                     case .none:
                         return
                     case .all:
                         for row in rows where s[row] > 0 {
-                            top.insert(row: row, score: Float(Self.dot(codeBase + row * d, q, d) &- correction) * s[row])
+                            top.insert(row: row, score: Float(Self.dot(p[row], q, d)) * s[row])
                         }
                     case .rows(let set):
                         set.forEach(wordsFrom: rows.lowerBound >> 6, to: (rows.upperBound + 63) >> 6) { row in
                             if s[row] > 0 {
-                                top.insert(row: row, score: Float(Self.dot(codeBase + row * d, q, d) &- correction) * s[row])
+                                top.insert(row: row, score: Float(Self.dot(p[row], q, d)) * s[row])
                             }
                         }
                     }
@@ -125,34 +92,29 @@ struct QuantizedVectors: Sendable {
         return top
     }
 
-    /// Exact dot product of row `row` with a float query of this dimension.
+    /// Cosine of row `row` with a unit float query of this dimension: `scale · Σ code_j · query_j`.
     func exactDot(row: Int, query: [Float]) -> Float {
-        floats.withUnsafeBufferPointer { f in
-            query.withUnsafeBufferPointer { q in
-                guard let fb = f.baseAddress, let qb = q.baseAddress else { return 0 }
-                return Self.floatDot(fb + row * dimension, qb, dimension)
-            }
+        query.withUnsafeBufferPointer { q in
+            guard let qb = q.baseAddress else { return 0 }
+            return Self.codeFloatDot(table.pointers[row], qb, dimension) * table.scales[row]
         }
     }
 
-    /// Exact dot product of row `row` with row `otherRow` of `other` (0 when the dimensions differ), e.g. the
-    /// similarity of two memories.
+    /// Dot product of row `row` with row `otherRow` of `other` (0 when the dimensions differ), e.g. the
+    /// similarity of two memories: `s · s' · Σ c·c'` (exact on the codes).
     func exactDot(row: Int, with other: QuantizedVectors, row otherRow: Int) -> Float {
         guard other.dimension == dimension else { return 0 }
-        return other.floats.withUnsafeBufferPointer { o in
-            guard let ob = o.baseAddress else { return 0 }
-            return floats.withUnsafeBufferPointer { f in
-                guard let fb = f.baseAddress else { return 0 }
-                return Self.floatDot(fb + row * dimension, ob + otherRow * dimension, dimension)
-            }
-        }
+        let a = table.pointers[row], b = other.table.pointers[otherRow]
+        var sum: Int32 = 0
+        for j in 0..<dimension { sum &+= Int32(a[j]) &* Int32(b[j]) }
+        return Float(sum) * table.scales[row] * other.table.scales[otherRow]
     }
 
-    /// Σ u·q over `d` components. Written as a plain loop on purpose: LLVM's loop vectoriser turns this
-    /// widening multiply-accumulate into `vpmaddwd` (16-bit pairs multiplied and summed into 32-bit lanes),
-    /// which the hand-written `SIMD16` form did not get (measured 1.4× faster at 384-d on AVX2).
+    /// Σ c·q over `d` components. Written as a plain loop on purpose: LLVM's loop vectoriser turns this
+    /// widening multiply-accumulate into `vpmovsxbw` + `vpmaddwd` (16-bit pairs multiplied and summed into
+    /// 32-bit lanes), which a hand-written `SIMD16` form did not get.
     @inline(__always)
-    static func dot(_ row: UnsafePointer<UInt8>, _ q: UnsafePointer<Int16>, _ d: Int) -> Int32 {
+    static func dot(_ row: UnsafePointer<Int8>, _ q: UnsafePointer<Int16>, _ d: Int) -> Int32 {
         var sum: Int32 = 0
         for i in 0..<d {
             sum &+= Int32(row[i]) &* Int32(q[i])
@@ -160,31 +122,31 @@ struct QuantizedVectors: Sendable {
         return sum
     }
 
+    /// Σ Float(c_j) · b_j over `d` components, 16 lanes at a time.
     @inline(__always)
-    static func floatDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
+    static func codeFloatDot(_ codes: UnsafePointer<Int8>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
         var acc = SIMD16<Float>()
         var i = 0
-        let ar = UnsafeRawPointer(a), br = UnsafeRawPointer(b)
+        let cr = UnsafeRawPointer(codes), br = UnsafeRawPointer(b)
         while i + 16 <= d {
-            acc += ar.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-                * br.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            let c = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: cr.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self)))
+            acc += c * br.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
             i += 16
         }
         var sum = acc.sum()
         while i < d {
-            sum += a[i] * b[i]
+            sum += Float(codes[i]) * b[i]
             i += 1
         }
         return sum
     }
 }
 
-/// A query vector prepared for the scan: unit-normalised float copy plus int8 codes widened to `Int16`.
+/// A query vector prepared for the scan: unit-normalised float copy plus its int8 codes (``Int8Quantizer``)
+/// widened to `Int16`.
 struct QuantizedQuery: Sendable {
     let unit: [Float]
     let codes: [Int16]
-    /// Σ codes (for the +128 offset correction).
-    let sum: Int32
     /// max|unit| / 127: `code · scale ≈ component`.
     let scale: Float
 
@@ -193,13 +155,11 @@ struct QuantizedQuery: Sendable {
         let norm = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
         guard norm.isFinite, norm > 0 else { return nil }
         let unit = vector.map { $0 / norm }
-        let maxAbs = unit.reduce(Float(0)) { max($0, abs($1)) }
-        let inv = 127 / maxAbs
-        let codes = unit.map { Int16(Int(Float($0 * inv).rounded()).clamped(-127, 127)) }
+        let (codes, scale) = Int8Quantizer.quantize(unit)
+        guard scale > 0 else { return nil }
         self.unit = unit
-        self.codes = codes
-        self.sum = codes.reduce(Int32(0)) { $0 &+ Int32($1) }
-        self.scale = maxAbs / 127
+        self.codes = codes.map { Int16($0) }
+        self.scale = scale
     }
 }
 
@@ -273,9 +233,4 @@ struct TopCandidates {
     func sortedDescending() -> [ScoredRow] {
         heap.sorted { Self.worse($1, $0) }
     }
-}
-
-extension Int {
-    @inline(__always)
-    func clamped(_ lo: Int, _ hi: Int) -> Int { Swift.min(Swift.max(self, lo), hi) }
 }
