@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 
 /// What a snapshot holds: a partition's full state at a revision, plus the embedding space of its vectors.
 public struct SnapshotContents: Sendable {
