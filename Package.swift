@@ -128,9 +128,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "MemoryStorageTests", dependencies: ["JSONModel", "MemoryStorage"]),
-        // Test helpers shared by several test targets (the scripted OpenAI-compatible server).
-        .target(name: "TestSupport", dependencies: ["ModelClients"], path: "Tests/TestSupport"),
+        .testTarget(name: "MemoryStorageTests", dependencies: ["JSONModel", "MemoryStorage", "TestSupport"]),
+        // Test helpers shared by several test targets (the scripted OpenAI-compatible server, the gated blob store).
+        .target(name: "TestSupport", dependencies: ["ModelClients", "MemoryStorage"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelClientsTests", dependencies: ["ModelClients", "OutgoingHTTP", "TestSupport"]),
         .testTarget(name: "MemoryCoreTests", dependencies: ["JSONModel", "MemoryCore", "TestSupport"]),
         .testTarget(

@@ -1,10 +1,10 @@
 import Foundation
 import Synchronization
-@testable import MemoryStorage
+import MemoryStorage
 
 /// A blob store that counts `appendBlock` calls, can hold them at a closed gate (so that other writers queue
 /// behind a blocked one, deterministically) and can fail chosen appends. Everything else goes to `base`.
-final class GatedBlobStore: BlobStore {
+public final class GatedBlobStore: BlobStore {
     private struct State {
         var appends = 0
         var held = 0
@@ -13,19 +13,19 @@ final class GatedBlobStore: BlobStore {
         var failing: Set<Int> = []
     }
 
-    let base: any BlobStore
+    public let base: any BlobStore
     private let state = Mutex(State())
 
-    init(_ base: any BlobStore) { self.base = base }
+    public init(_ base: any BlobStore) { self.base = base }
 
     /// `appendBlock` calls so far (failed ones included).
-    var appendCount: Int { state.withLock { $0.appends } }
+    public var appendCount: Int { state.withLock { $0.appends } }
     /// Appends waiting at the closed gate.
-    var heldCount: Int { state.withLock { $0.held } }
+    public var heldCount: Int { state.withLock { $0.held } }
 
-    func closeGate() { state.withLock { $0.gateOpen = false } }
+    public func closeGate() { state.withLock { $0.gateOpen = false } }
 
-    func openGate() {
+    public func openGate() {
         let waiters = state.withLock { s in
             s.gateOpen = true
             defer { s.waiters = [] }
@@ -35,9 +35,9 @@ final class GatedBlobStore: BlobStore {
     }
 
     /// The `n`-th append call (1-based, counted from the store's creation) fails with `unavailable`, writing nothing.
-    func failAppend(number n: Int) { state.withLock { _ = $0.failing.insert(n) } }
+    public func failAppend(number n: Int) { state.withLock { _ = $0.failing.insert(n) } }
 
-    func appendBlock(_ name: String, data: Data, expectedPosition: Int?) async throws -> AppendResult {
+    public func appendBlock(_ name: String, data: Data, expectedPosition: Int?) async throws -> AppendResult {
         let (number, open) = state.withLock { s in
             s.appends += 1
             return (s.appends, s.gateOpen)
@@ -60,25 +60,25 @@ final class GatedBlobStore: BlobStore {
         return try await base.appendBlock(name, data: data, expectedPosition: expectedPosition)
     }
 
-    func get(_ name: String, range: Range<Int>?) async throws -> BlobContent { try await base.get(name, range: range) }
-    func properties(_ name: String) async throws -> BlobProperties { try await base.properties(name) }
-    func put(_ name: String, data: Data, condition: WriteCondition) async throws -> ETag {
+    public func get(_ name: String, range: Range<Int>?) async throws -> BlobContent { try await base.get(name, range: range) }
+    public func properties(_ name: String) async throws -> BlobProperties { try await base.properties(name) }
+    public func put(_ name: String, data: Data, condition: WriteCondition) async throws -> ETag {
         try await base.put(name, data: data, condition: condition)
     }
-    func createAppendBlob(_ name: String, condition: WriteCondition) async throws -> ETag {
+    public func createAppendBlob(_ name: String, condition: WriteCondition) async throws -> ETag {
         try await base.createAppendBlob(name, condition: condition)
     }
-    func seal(_ name: String) async throws { try await base.seal(name) }
-    func list(prefix: String, marker: String?, maxResults: Int) async throws -> BlobListPage {
+    public func seal(_ name: String) async throws { try await base.seal(name) }
+    public func list(prefix: String, marker: String?, maxResults: Int) async throws -> BlobListPage {
         try await base.list(prefix: prefix, marker: marker, maxResults: maxResults)
     }
-    func delete(_ name: String, condition: WriteCondition) async throws { try await base.delete(name, condition: condition) }
-    var maxAppendBlockBytes: Int { base.maxAppendBlockBytes }
+    public func delete(_ name: String, condition: WriteCondition) async throws { try await base.delete(name, condition: condition) }
+    public var maxAppendBlockBytes: Int { base.maxAppendBlockBytes }
 }
 
 /// Waits (yielding, without a deadline that could make a test flaky on a busy machine, but with a generous
 /// cap so a broken test ends) until `condition` holds; false if it never did.
-func eventually(_ condition: () -> Bool) async -> Bool {
+public func eventually(_ condition: () -> Bool) async -> Bool {
     for _ in 0..<20_000 {
         if condition() { return true }
         try? await Task.sleep(nanoseconds: 1_000_000)
