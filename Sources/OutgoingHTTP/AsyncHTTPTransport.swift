@@ -53,8 +53,9 @@ public struct AsyncHTTPTransport: HTTPTransport {
         }
         let timeout = max(0.001, request.timeout)
         let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout * 1_000_000_000))
-        do {
-            let response = try await Self.client.execute(outgoing, deadline: deadline)
+        let exchange = outgoing
+        let attempt = Task { () async throws -> HTTPResponse in
+            let response = try await Self.client.execute(exchange, deadline: deadline)
             let body = try await response.body.collect(upTo: Self.maxResponseBytes)
             var headers: [String: String] = [:]
             for (name, value) in response.headers {
@@ -62,9 +63,22 @@ public struct AsyncHTTPTransport: HTTPTransport {
                 headers[key] = headers[key].map { $0 + ", " + value } ?? value
             }
             return HTTPResponse(status: Int(response.status.code), headers: headers, body: Data(buffer: body))
+        }
+        // AsyncHTTPClient's own deadline ends with the response head; this one, on an event loop (so a busy task
+        // pool cannot delay it), ends a body that stalls after the head.
+        let expiry = Self.client.eventLoopGroup.any().scheduleTask(deadline: deadline) { attempt.cancel() }
+        defer { expiry.cancel() }
+        do {
+            return try await withTaskCancellationHandler {
+                try await attempt.value
+            } onCancel: {
+                attempt.cancel()
+            }
         } catch let error as HTTPClientError {
             try Task.checkCancellation()
             switch error {
+            case _ where NIODeadline.now() >= deadline:
+                throw TransportError.timedOut(url: shownURL, seconds: timeout)
             case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout:
                 throw TransportError.timedOut(url: shownURL, seconds: timeout)
             default:
@@ -73,7 +87,9 @@ public struct AsyncHTTPTransport: HTTPTransport {
         } catch let error as TransportError {
             throw error
         } catch is CancellationError {
-            throw CancellationError()
+            try Task.checkCancellation()
+            // Not the caller's cancellation: the attempt's deadline ended it.
+            throw TransportError.timedOut(url: shownURL, seconds: timeout)
         } catch {
             try Task.checkCancellation()
             throw TransportError.connectionFailed(url: shownURL, detail: Self.describe(error))

@@ -50,4 +50,28 @@ import TestSupport
         // Far below the server's 30 s stall; generous because the whole test process shares two cores.
         #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(10), "\(elapsed)")
     }
+
+    @Test func aBodyThatStallsAfterTheHeadEndsTheAttemptAtItsTimeout() async throws {
+        let server = try ScriptedModelServer()
+        defer { server.stop() }
+        try await server.script([["embeddings": "auto", "dim": 2, "stall_body": 30]])
+        let url = server.baseURL.appendingPathComponent("v1/embeddings")
+        let request = HTTPRequest(method: "POST", url: url, headers: ["Content-Type": "application/json"],
+                                  body: Data(#"{"model":"m","input":["x"]}"#.utf8), timeout: 1)
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let response = try await AsyncHTTPTransport.shared.send(request)
+            Issue.record("expected a timeout, got status \(response.status) after \(clock.now - started)")
+        } catch let error as TransportError {
+            guard case .timedOut(_, let seconds) = error else {
+                Issue.record("expected timedOut, got \(error)")
+                return
+            }
+            #expect(seconds == 1)
+        }
+        let elapsed = clock.now - started
+        // The head arrives at once; only the body stalls (30 s). The attempt's deadline covers the body too.
+        #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(10), "\(elapsed)")
+    }
 }

@@ -32,7 +32,8 @@ Response entries:
   {"chat_json": {...}, "usage": {...}}                               content = that object serialised
   {"embeddings": "auto", "order": "reversed" | "forward", "dim": 8}  vectors [len(text), 1, 1, ...]
   optional in any entry: "repeat": n (use it n times), "delay": seconds (sleep before answering),
-  "reset": true (close the connection without answering)
+  "reset": true (close the connection without answering),
+  "stall_body": seconds (send the head and half the body, then sleep before the rest)
 """
 import argparse
 import json
@@ -247,6 +248,13 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, str(value))
         self.end_headers()
+        stall = getattr(self, "stall_body", 0)
+        if stall:
+            self.stall_body = 0
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            time.sleep(stall)
+            data = data[len(data) // 2:]
         self.wfile.write(data)
 
     def read_body(self):
@@ -313,6 +321,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if entry.get("delay"):
             time.sleep(float(entry["delay"]))
+        self.stall_body = float(entry.get("stall_body") or 0)
         if entry.get("reset"):
             # Lose the answer: close the (kept-alive) connection without sending a byte.
             self.close_connection = True
