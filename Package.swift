@@ -55,6 +55,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The int8 vector scan's dot products (256-bit AVX2 `vpmaddwd`; Swift has no intrinsics).
+        .target(name: "VectorKernels"),
         // The int8-weight matrix multiply of the MiniLM encoder (AVX2 + FMA intrinsics; Swift has none).
         .target(name: "MiniLMKernels"),
         // Durable storage: BlobStore protocol and backends, log and snapshot codecs, partitions, compaction.
@@ -86,6 +88,7 @@ let package = Package(
                 "JSONModel",
                 "MemoryStorage",
                 "ModelClients",
+                "VectorKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Collections", package: "swift-collections"),

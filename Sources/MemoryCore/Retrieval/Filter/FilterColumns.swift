@@ -20,7 +20,9 @@ struct FilterColumns: Sendable {
         var valueIds: [Int32] = []
         var lookup: [JSONValue: Int32] = [:]
 
-        mutating func add(row: Int, value: JSONValue) {
+        /// Records that `row` carries `value`; returns the value's id.
+        @discardableResult
+        mutating func add(row: Int, value: JSONValue) -> Int32 {
             let id: Int32
             if let known = lookup[value] {
                 id = known
@@ -31,11 +33,21 @@ struct FilterColumns: Sendable {
             }
             rows.append(Int32(row))
             valueIds.append(id)
+            return id
         }
+    }
+
+    /// The four scope ids of one row as value ids of their columns (-1: not set), the key ``scopeKeys`` interns.
+    private struct ScopeValueIds: Hashable {
+        var ids: SIMD4<Int32> = SIMD4(repeating: -1)
     }
 
     let count: Int
     let scopes: [OwnerKind: ValueColumn]
+    /// One number per row for its whole ``MemoryScopes``: two rows of these columns carry equal scopes exactly
+    /// when their keys are equal (conversational context compares neighbours' scopes per search candidate;
+    /// comparing four optional strings there measured as much as the BM25 side).
+    let scopeKeys: [Int32]
     let categories: ValueColumn
     let metadataRoot: ValueColumn
     let metadata: [String: ValueColumn]
@@ -50,11 +62,24 @@ struct FilterColumns: Sendable {
         var categories = ValueColumn()
         var root = ValueColumn()
         var metadata: [String: ValueColumn] = [:]
+        var scopeKeys: [Int32] = []
+        scopeKeys.reserveCapacity(count)
+        var scopeKeyOf: [ScopeValueIds: Int32] = [:]
         var created: [Double] = [], updated: [Double] = [], expiration: [Double] = []
         created.reserveCapacity(count); updated.reserveCapacity(count); expiration.reserveCapacity(count)
         for (row, m) in memories.enumerated() {
-            for kind in OwnerKind.allCases {
-                if let v = FilterField.scope(kind).jsonValue(of: m) { scopes[kind, default: ValueColumn()].add(row: row, value: v) }
+            var scopeIds = ScopeValueIds()
+            for (k, kind) in OwnerKind.allCases.enumerated() {
+                if let v = FilterField.scope(kind).jsonValue(of: m) {
+                    scopeIds.ids[k] = scopes[kind, default: ValueColumn()].add(row: row, value: v)
+                }
+            }
+            if let key = scopeKeyOf[scopeIds] {
+                scopeKeys.append(key)
+            } else {
+                let key = Int32(scopeKeyOf.count)
+                scopeKeyOf[scopeIds] = key
+                scopeKeys.append(key)
             }
             if let v = FilterField.categories.jsonValue(of: m) { categories.add(row: row, value: v) }
             if let v = FilterField.metadataRoot.jsonValue(of: m) { root.add(row: row, value: v) }
@@ -66,6 +91,7 @@ struct FilterColumns: Sendable {
             expiration.append(m.expirationDate?.timeIntervalSince1970 ?? .nan)
         }
         self.scopes = scopes
+        self.scopeKeys = scopeKeys
         self.categories = categories
         self.metadataRoot = root
         self.metadata = metadata
@@ -131,9 +157,7 @@ struct FilterColumns: Sendable {
             return constant ? .all : .none
         }
         var set = RowSet(count: count, filled: missing)
-        for i in column.rows.indices {
-            set[Int(column.rows[i])] = answers[Int(column.valueIds[i])]
-        }
+        set.assign(rows: column.rows, valueIds: column.valueIds, answers: answers)
         return .rows(set)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 
 import Foundation
 import MemoryStorage
+import VectorKernels
 
 /// A segment's embeddings as int8 codes with a per-row scale, read in place from the memories' blocks
 /// (``CodeRowTable``): the scan ranks rows by `s_r · Σ c·q` (codes `c` of row `r`, the query's codes `q` widened
@@ -33,12 +34,13 @@ struct QuantizedVectors: Sendable {
     /// Cores to split a scan over, read once: `activeProcessorCount` reads the cgroup files on every call.
     static let cores = ProcessInfo.processInfo.activeProcessorCount
 
-    /// The `limit` rows with the highest approximate similarity to `query` among `selection`.
+    /// The `limit` rows with the highest approximate similarity to `query` among `selection`, best first
+    /// (ties to the lower row), or in no particular order when not `ordered` (a search ranks them itself).
     ///
     /// Large scans are split into contiguous row ranges, one per core, each keeping its own best `limit`,
     /// then merged (the union of the parts' best contains the overall best).
     func approximateTop(_ query: QuantizedQuery, limit: Int, selection: RowSelection,
-                        parallelThreshold: Int = parallelScanBytes) -> [ScoredRow] {
+                        parallelThreshold: Int = parallelScanBytes, ordered: Bool = true) -> [ScoredRow] {
         guard limit > 0, count > 0 else { return [] }
         let scanned: Int
         switch selection {
@@ -49,19 +51,23 @@ struct QuantizedVectors: Sendable {
         let cores = Self.cores
         let parts = scanned * dimension >= parallelThreshold && cores > 1 && count >= 128 ? min(cores, 8) : 1
         if parts == 1 {
-            return scan(query, limit: limit, selection: selection, rows: 0..<count).sortedDescending()
+            let top = scan(query, limit: limit, selection: selection, rows: 0..<count)
+            return ordered ? top.sortedDescending() : top.unordered
         }
         // Part boundaries on multiples of 64 so each part owns whole bitmap words.
         let chunk = ((count + parts - 1) / parts + 63) / 64 * 64
         let collected = ScanPartResults()
         DispatchQueue.concurrentPerform(iterations: parts) { p in
             let lo = min(count, p * chunk), hi = min(count, (p + 1) * chunk)
-            collected.add(scan(query, limit: limit, selection: selection, rows: lo..<hi).sortedDescending())
+            collected.add(scan(query, limit: limit, selection: selection, rows: lo..<hi).unordered)
         }
         var merged = TopCandidates(capacity: limit)
         for c in collected.all() { merged.insert(row: c.row, score: c.score) }
-        return merged.sortedDescending()
+        return ordered ? merged.sortedDescending() : merged.unordered
     }
+
+    /// Rows per call of the dot-product kernel in an unfiltered scan (their results fit in 1 KiB of stack).
+    static let scanBatch = 256
 
     /// Scans the selected rows of `rows` (whose bounds are multiples of 64, or `count`).
     private func scan(_ query: QuantizedQuery, limit: Int, selection: RowSelection, rows: Range<Int>) -> TopCandidates {
@@ -76,8 +82,21 @@ struct QuantizedVectors: Sendable {
                     case .none:
                         return
                     case .all:
-                        for row in rows where s[row] > 0 {
-                            top.insert(row: row, score: Float(Self.dot(p[row], q, d)) * s[row])
+                        // Dot products a batch of rows at a time (the 256-bit kernel), then the same
+                        // `dot · scale` scores as the per-row loop below.
+                        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.scanBatch) { dots in
+                            guard let out = dots.baseAddress else { return }
+                            // C sees the pointer table as `const int8_t *const *` (nullable elements, same layout).
+                            let table = UnsafeRawPointer(p).assumingMemoryBound(to: UnsafePointer<Int8>?.self)
+                            var start = rows.lowerBound
+                            while start < rows.upperBound {
+                                let n = min(Self.scanBatch, rows.upperBound - start)
+                                agentmemory_int8_dots(table + start, n, q, d, out)
+                                for k in 0..<n where s[start + k] > 0 {
+                                    top.insert(row: start + k, score: Float(out[k]) * s[start + k])
+                                }
+                                start += n
+                            }
                         }
                     case .rows(let set):
                         set.forEach(wordsFrom: rows.lowerBound >> 6, to: (rows.upperBound + 63) >> 6) { row in
@@ -96,7 +115,7 @@ struct QuantizedVectors: Sendable {
     func exactDot(row: Int, query: [Float]) -> Float {
         query.withUnsafeBufferPointer { q in
             guard let qb = q.baseAddress else { return 0 }
-            return Self.codeFloatDot(table.pointers[row], qb, dimension) * table.scales[row]
+            return agentmemory_int8_float_dot(table.pointers[row], qb, dimension) * table.scales[row]
         }
     }
 
@@ -110,33 +129,15 @@ struct QuantizedVectors: Sendable {
         return Float(sum) * table.scales[row] * other.table.scales[otherRow]
     }
 
-    /// Σ c·q over `d` components. Written as a plain loop on purpose: LLVM's loop vectoriser turns this
-    /// widening multiply-accumulate into `vpmovsxbw` + `vpmaddwd` (16-bit pairs multiplied and summed into
-    /// 32-bit lanes), which a hand-written `SIMD16` form did not get.
+    /// Σ c·q over `d` components, for the filtered scan (one row at a time; the unfiltered scan calls the
+    /// 256-bit kernel `agentmemory_int8_dots`, which returns the same exact sums). Written as a plain loop on
+    /// purpose: LLVM's loop vectoriser turns this widening multiply-accumulate into `vpmovsxbw` + `vpmaddwd`
+    /// (128-bit only), which a hand-written `SIMD16` form did not get.
     @inline(__always)
     static func dot(_ row: UnsafePointer<Int8>, _ q: UnsafePointer<Int16>, _ d: Int) -> Int32 {
         var sum: Int32 = 0
         for i in 0..<d {
             sum &+= Int32(row[i]) &* Int32(q[i])
-        }
-        return sum
-    }
-
-    /// Σ Float(c_j) · b_j over `d` components, 16 lanes at a time.
-    @inline(__always)
-    static func codeFloatDot(_ codes: UnsafePointer<Int8>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
-        var acc = SIMD16<Float>()
-        var i = 0
-        let cr = UnsafeRawPointer(codes), br = UnsafeRawPointer(b)
-        while i + 16 <= d {
-            let c = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: cr.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self)))
-            acc += c * br.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            i += 16
-        }
-        var sum = acc.sum()
-        while i < d {
-            sum += Float(codes[i]) * b[i]
-            i += 1
         }
         return sum
     }
@@ -229,6 +230,9 @@ struct TopCandidates {
             }
         }
     }
+
+    /// The rows kept, in no particular order (which rows are kept does not depend on the insertion order).
+    var unordered: [ScoredRow] { heap }
 
     func sortedDescending() -> [ScoredRow] {
         heap.sorted { Self.worse($1, $0) }
