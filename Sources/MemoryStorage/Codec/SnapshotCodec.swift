@@ -449,7 +449,7 @@ extension BinaryWriter {
     /// A memory without its embedding (snapshot records section; docs/snapshot-format.md §4).
     mutating func record(_ m: StoredMemory, _ table: inout StringTable) {
         uuid(m.id)
-        let hex = hexBytes(m.hash)
+        let hex = m.contentHash.md5Bytes
         var flags: UInt8 = 0
         if hex != nil { flags |= 0x01 }
         if m.updatedAt != m.createdAt { flags |= 0x02 }
@@ -468,24 +468,6 @@ extension BinaryWriter {
         if let e = m.expirationDate { date(e) }
     }
 
-    private func hexBytes(_ s: String) -> [UInt8]? {
-        let u = Array(s.utf8)
-        guard u.count == 32 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        func nib(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-        }
-        for i in stride(from: 0, to: 32, by: 2) {
-            guard let h = nib(u[i]), let l = nib(u[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-        }
-        return out
-    }
 }
 
 /// Values that repeat across the records of a chunk (metadata objects, category lists), decoded once and
@@ -495,7 +477,8 @@ struct RecordInterning {
     /// At most this many distinct values of each kind are remembered (unique metadata gains nothing).
     static let limit = 256
     var metadata: [EncodedBytes: JSONValue] = [:]
-    var categories: [[Int]: [String]] = [:]
+    /// Category lists by their encoded bytes (count, then string-table indexes).
+    var categories: [EncodedBytes: [String]] = [:]
 
     /// An encoded value as a dictionary key, hashed in one call over its bytes (not byte by byte).
     struct EncodedBytes: Hashable {
@@ -521,57 +504,49 @@ extension BinaryReader {
         let id = try uuid()
         let flags = try u8()
         let text = try vstring()
-        let hash: String
-        if flags & 0x01 != 0 {
-            let raw = try bytes(16)
-            hash = String(unsafeUninitializedCapacity: 32) { buf in
-                var k = 0
-                for b in raw {
-                    let hi = b >> 4, lo = b & 15
-                    buf[k] = hi < 10 ? 48 + hi : 87 + hi
-                    buf[k + 1] = lo < 10 ? 48 + lo : 87 + lo
-                    k += 2
-                }
-                return 32
-            }
-        } else {
-            hash = try vstring()
-        }
+        let hash = flags & 0x01 != 0 ? ContentHash(md5Bytes: try bytes(16)) : ContentHash(try vstring())
         func scope() throws -> String? {
             let v = try varintInt()
             return v == 0 ? nil : try lookup(v - 1)
         }
         let user = try scope(), agent = try scope(), app = try scope(), run = try scope()
-        let metadataStart = offset
-        var metadata = try compactJSON()
-        let metadataBytes = RecordInterning.EncodedBytes(bytes: bytesRead(metadataStart..<offset))
+        // Metadata and category lists are looked up by their encoded bytes before anything is built: most
+        // records repeat a value an earlier record of the chunk carried, whose bytes were decoded (and
+        // checked) then. Only a value not seen before is decoded.
+        let metadataStart = self
+        try skipCompactJSON()
+        let metadataBytes = RecordInterning.EncodedBytes(bytes: bytesRead(metadataStart.offset..<offset))
+        let metadata: JSONValue
         if let known = interning.metadata[metadataBytes] {
             metadata = known
-        } else if interning.metadata.count < RecordInterning.limit {
-            interning.metadata[metadataBytes] = metadata
+        } else {
+            var reader = metadataStart
+            metadata = try reader.compactJSON()
+            if interning.metadata.count < RecordInterning.limit { interning.metadata[metadataBytes] = metadata }
         }
+        let categoriesStart = offset
         let nc = try varintInt()
         guard nc <= remaining else { throw BinaryDecodingError(offset: offset, detail: "category count too large") }
-        var indexes: [Int] = []
-        indexes.reserveCapacity(nc)
-        for _ in 0..<nc {
-            let i = try varintInt()
-            _ = try lookup(i)
-            indexes.append(i)
-        }
+        for _ in 0..<nc { _ = try varintInt() }
+        let categoryBytes = RecordInterning.EncodedBytes(bytes: bytesRead(categoriesStart..<offset))
         let cats: [String]
-        if let known = interning.categories[indexes] {
+        if let known = interning.categories[categoryBytes] {
             cats = known
         } else {
-            cats = indexes.map { table[$0] }
-            if interning.categories.count < RecordInterning.limit { interning.categories[indexes] = cats }
+            var reader = BinaryReader(Array(categoryBytes.bytes))
+            _ = try reader.varintInt()
+            var decoded: [String] = []
+            decoded.reserveCapacity(nc)
+            for _ in 0..<nc { decoded.append(try lookup(try reader.varintInt())) }
+            cats = decoded
+            if interning.categories.count < RecordInterning.limit { interning.categories[categoryBytes] = cats }
         }
         let created = try date()
         let updated = flags & 0x02 != 0 ? try date() : created
         let expiration: Date? = flags & 0x04 != 0 ? try date() : nil
-        return StoredMemory(id: id, text: text, hash: hash,
+        return StoredMemory(id: id, text: text, contentHash: hash,
                             scopes: MemoryScopes(userId: user, agentId: agent, appId: app, runId: run),
                             metadata: metadata, categories: cats, createdAt: created, updatedAt: updated,
-                            expirationDate: expiration, embedding: [])
+                            expirationDate: expiration, vector: StoredVector([]))
     }
 }
