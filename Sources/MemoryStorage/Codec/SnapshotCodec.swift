@@ -171,8 +171,19 @@ public enum SnapshotCodec {
         return assemble(sections)
     }
 
+    /// True when `a`'s 16 bytes precede `b`'s in byte order (the `idIndex` order), compared as two big-endian
+    /// 64-bit halves rather than byte by byte.
     static func uuidPrecedes(_ a: UUID, _ b: UUID) -> Bool {
-        withUnsafeBytes(of: a.uuid) { pa in withUnsafeBytes(of: b.uuid) { pb in pa.lexicographicallyPrecedes(pb) } }
+        let (a0, a1) = uuidHalves(a), (b0, b1) = uuidHalves(b)
+        return a0 != b0 ? a0 < b0 : a1 < b1
+    }
+
+    @inline(__always)
+    private static func uuidHalves(_ id: UUID) -> (UInt64, UInt64) {
+        withUnsafeBytes(of: id.uuid) { raw in
+            (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
     }
 
     /// The vectors section: `count × f32 scale`, then `count × dim` int8 codes. Quantised vectors are copied
@@ -254,41 +265,67 @@ public enum SnapshotCodec {
     /// Parses and verifies a snapshot. Every section's CRC32C is checked; unknown section kinds are kept in
     /// ``SnapshotContents/extraSections`` and otherwise skipped.
     public static func decode(_ data: Data, key: PartitionKey) throws -> SnapshotContents {
-        let bytes = LargeBuffers.array(copying: data)
         func fail(_ s: String) -> SnapshotFormatError { SnapshotFormatError(detail: s) }
-        guard bytes.count >= headerSize else { throw fail("file too short for a header (\(bytes.count) bytes)") }
-        var h = BinaryReader(bytes, range: 0..<headerSize)
+        guard data.count >= headerSize else { throw fail("file too short for a header (\(data.count) bytes)") }
+        let header = [UInt8](data.prefix(headerSize))
+        var h = BinaryReader(header)
         let m = try h.u32(), v = try h.u16()
         _ = try h.u16()
         let count = Int(try h.u32())
         let hcrc = try h.u32()
         guard m == magic else { throw fail("not a snapshot (magic 0x\(String(m, radix: 16)))") }
-        guard hcrc == CRC32C.checksum(bytes[0..<12]) else { throw fail("header checksum mismatch") }
+        guard hcrc == CRC32C.checksum(header[0..<12]) else { throw fail("header checksum mismatch") }
         guard v == version else { throw fail("unsupported snapshot version \(v)") }
         let tableEnd = headerSize + count * tableEntrySize
-        guard count < 1 << 16, bytes.count >= tableEnd + 4 else { throw fail("section table truncated") }
-        var tr = BinaryReader(bytes, range: tableEnd..<tableEnd + 4)
-        guard try tr.u32() == CRC32C.checksum(bytes[headerSize..<tableEnd]) else {
+        guard count < 1 << 16, data.count >= tableEnd + 4 else { throw fail("section table truncated") }
+        let head = [UInt8](data.prefix(tableEnd + 4))
+        var tr = BinaryReader(head, range: tableEnd..<tableEnd + 4)
+        guard try tr.u32() == CRC32C.checksum(head[headerSize..<tableEnd]) else {
             throw fail("section table checksum mismatch")
         }
-        var known: [Kind: Range<Int>] = [:]
-        var extra: [SnapshotSection] = []
-        var t = BinaryReader(bytes, range: headerSize..<tableEnd)
+        // Every section is checked in the file's bytes; the vectors section is then copied from there into its
+        // block once, and the others into one buffer (`bytes`) the readers below walk (`known` gives their
+        // ranges in it): the vectors, two thirds of a snapshot, are not copied twice.
+        var inFile: [(kind: UInt32, range: Range<Int>)] = []
+        var t = BinaryReader(head, range: headerSize..<tableEnd)
         for _ in 0..<count {
             let kind = try t.u32()
             _ = try t.u32()
             let off = try t.u64(), len = try t.u64()
             let crc = try t.u32()
             _ = try t.u32()
-            guard off <= UInt64(bytes.count), len <= UInt64(bytes.count) - off else {
+            guard off <= UInt64(data.count), len <= UInt64(data.count) - off else {
                 throw fail("section \(kind) lies outside the file")
             }
             let r = Int(off)..<Int(off + len)
-            let actual = bytes.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[r])) }
+            let actual = data.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[r])) }
             guard actual == crc else { throw fail("section \(kind) checksum mismatch (stored \(crc), computed \(actual))") }
-            if let k = Kind(rawValue: kind) { known[k] = r } else { extra.append(SnapshotSection(kind: kind, data: Array(bytes[r]))) }
+            inFile.append((kind, r))
         }
-        for k in [Kind.meta, .vectors, .strings, .records, .history, .idempotency] where known[k] == nil {
+        var vectorsInFile: Range<Int>?
+        var known: [Kind: Range<Int>] = [:]
+        var extra: [SnapshotSection] = []
+        var copied: [(from: Range<Int>, to: Int)] = []
+        var compactSize = 0
+        for (kind, r) in inFile {
+            if let k = Kind(rawValue: kind) {
+                if k == .vectors { vectorsInFile = r; continue }
+                known[k] = compactSize..<compactSize + r.count
+                copied.append((r, compactSize))
+                compactSize += r.count
+            } else {
+                extra.append(SnapshotSection(kind: kind, data: [UInt8](data[data.startIndex + r.lowerBound..<data.startIndex + r.upperBound])))
+            }
+        }
+        let bytes = LargeBuffers.array(count: compactSize) { buffer in
+            data.withUnsafeBytes { file in
+                for (from, to) in copied where !from.isEmpty {
+                    (buffer + to).copyMemory(from: file.baseAddress! + from.lowerBound, byteCount: from.count)
+                }
+            }
+        }
+        guard let vr = vectorsInFile else { throw fail("required section \(Kind.vectors) missing") }
+        for k in [Kind.meta, .strings, .records, .history, .idempotency] where known[k] == nil {
             throw fail("required section \(k) missing")
         }
         do {
@@ -299,7 +336,6 @@ public enum SnapshotCodec {
             let model = try meta.optionalString()
             let space = model.map { EmbeddingSpace(model: $0, dimension: dim) }
 
-            let vr = known[.vectors]!
             guard vr.count == n * 4 + n * dim else { throw fail("vector section has \(vr.count) bytes, expected \(n * (4 + dim))") }
             var sr = BinaryReader(bytes, range: known[.strings]!)
             let sn = try sr.varintInt()
@@ -307,7 +343,7 @@ public enum SnapshotCodec {
             var table: [String] = []
             table.reserveCapacity(sn)
             for _ in 0..<sn { table.append(try sr.vstring()) }
-            let rows = bytes.withUnsafeBytes { QuantizedRows(section: UnsafeRawBufferPointer(rebasing: $0[vr]), count: n, dimension: dim) }
+            let rows = data.withUnsafeBytes { QuantizedRows(section: UnsafeRawBufferPointer(rebasing: $0[vr]), count: n, dimension: dim) }
             let memories = try decodeRecords(bytes, records: known[.records]!, chunks: known[.recordChunks],
                                              vectors: rows, count: n, table: table)
 
