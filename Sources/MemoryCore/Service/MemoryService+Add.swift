@@ -66,8 +66,9 @@ extension MemoryService {
     /// True when `hash` or a vector at least `nearDuplicateSimilarity` close is already among `memories`.
     func isDuplicate(hash: String, vector: [Float], in memories: [StoredMemory]) -> Bool {
         let limit = options.nearDuplicateSimilarity
+        let hash = ContentHash(hash)  // compared as stored, without formatting each memory's hash as text
         for m in memories {
-            if m.hash == hash { return true }
+            if m.contentHash == hash { return true }
             // `StoredVector.dot` reads the stored codes in place (no float copy per memory).
             if m.vector.dimension == vector.count, m.vector.dot(vector) >= limit { return true }
         }

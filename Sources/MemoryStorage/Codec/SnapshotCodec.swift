@@ -171,8 +171,19 @@ public enum SnapshotCodec {
         return assemble(sections)
     }
 
+    /// True when `a`'s 16 bytes precede `b`'s in byte order (the `idIndex` order), compared as two big-endian
+    /// 64-bit halves rather than byte by byte.
     static func uuidPrecedes(_ a: UUID, _ b: UUID) -> Bool {
-        withUnsafeBytes(of: a.uuid) { pa in withUnsafeBytes(of: b.uuid) { pb in pa.lexicographicallyPrecedes(pb) } }
+        let (a0, a1) = uuidHalves(a), (b0, b1) = uuidHalves(b)
+        return a0 != b0 ? a0 < b0 : a1 < b1
+    }
+
+    @inline(__always)
+    private static func uuidHalves(_ id: UUID) -> (UInt64, UInt64) {
+        withUnsafeBytes(of: id.uuid) { raw in
+            (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
     }
 
     /// The vectors section: `count × f32 scale`, then `count × dim` int8 codes. Quantised vectors are copied
@@ -254,41 +265,67 @@ public enum SnapshotCodec {
     /// Parses and verifies a snapshot. Every section's CRC32C is checked; unknown section kinds are kept in
     /// ``SnapshotContents/extraSections`` and otherwise skipped.
     public static func decode(_ data: Data, key: PartitionKey) throws -> SnapshotContents {
-        let bytes = LargeBuffers.array(copying: data)
         func fail(_ s: String) -> SnapshotFormatError { SnapshotFormatError(detail: s) }
-        guard bytes.count >= headerSize else { throw fail("file too short for a header (\(bytes.count) bytes)") }
-        var h = BinaryReader(bytes, range: 0..<headerSize)
+        guard data.count >= headerSize else { throw fail("file too short for a header (\(data.count) bytes)") }
+        let header = [UInt8](data.prefix(headerSize))
+        var h = BinaryReader(header)
         let m = try h.u32(), v = try h.u16()
         _ = try h.u16()
         let count = Int(try h.u32())
         let hcrc = try h.u32()
         guard m == magic else { throw fail("not a snapshot (magic 0x\(String(m, radix: 16)))") }
-        guard hcrc == CRC32C.checksum(bytes[0..<12]) else { throw fail("header checksum mismatch") }
+        guard hcrc == CRC32C.checksum(header[0..<12]) else { throw fail("header checksum mismatch") }
         guard v == version else { throw fail("unsupported snapshot version \(v)") }
         let tableEnd = headerSize + count * tableEntrySize
-        guard count < 1 << 16, bytes.count >= tableEnd + 4 else { throw fail("section table truncated") }
-        var tr = BinaryReader(bytes, range: tableEnd..<tableEnd + 4)
-        guard try tr.u32() == CRC32C.checksum(bytes[headerSize..<tableEnd]) else {
+        guard count < 1 << 16, data.count >= tableEnd + 4 else { throw fail("section table truncated") }
+        let head = [UInt8](data.prefix(tableEnd + 4))
+        var tr = BinaryReader(head, range: tableEnd..<tableEnd + 4)
+        guard try tr.u32() == CRC32C.checksum(head[headerSize..<tableEnd]) else {
             throw fail("section table checksum mismatch")
         }
-        var known: [Kind: Range<Int>] = [:]
-        var extra: [SnapshotSection] = []
-        var t = BinaryReader(bytes, range: headerSize..<tableEnd)
+        // Every section is checked in the file's bytes; the vectors section is then copied from there into its
+        // block once, and the others into one buffer (`bytes`) the readers below walk (`known` gives their
+        // ranges in it): the vectors, two thirds of a snapshot, are not copied twice.
+        var inFile: [(kind: UInt32, range: Range<Int>)] = []
+        var t = BinaryReader(head, range: headerSize..<tableEnd)
         for _ in 0..<count {
             let kind = try t.u32()
             _ = try t.u32()
             let off = try t.u64(), len = try t.u64()
             let crc = try t.u32()
             _ = try t.u32()
-            guard off <= UInt64(bytes.count), len <= UInt64(bytes.count) - off else {
+            guard off <= UInt64(data.count), len <= UInt64(data.count) - off else {
                 throw fail("section \(kind) lies outside the file")
             }
             let r = Int(off)..<Int(off + len)
-            let actual = bytes.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[r])) }
+            let actual = data.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[r])) }
             guard actual == crc else { throw fail("section \(kind) checksum mismatch (stored \(crc), computed \(actual))") }
-            if let k = Kind(rawValue: kind) { known[k] = r } else { extra.append(SnapshotSection(kind: kind, data: Array(bytes[r]))) }
+            inFile.append((kind, r))
         }
-        for k in [Kind.meta, .vectors, .strings, .records, .history, .idempotency] where known[k] == nil {
+        var vectorsInFile: Range<Int>?
+        var known: [Kind: Range<Int>] = [:]
+        var extra: [SnapshotSection] = []
+        var copied: [(from: Range<Int>, to: Int)] = []
+        var compactSize = 0
+        for (kind, r) in inFile {
+            if let k = Kind(rawValue: kind) {
+                if k == .vectors { vectorsInFile = r; continue }
+                known[k] = compactSize..<compactSize + r.count
+                copied.append((r, compactSize))
+                compactSize += r.count
+            } else {
+                extra.append(SnapshotSection(kind: kind, data: [UInt8](data[data.startIndex + r.lowerBound..<data.startIndex + r.upperBound])))
+            }
+        }
+        let bytes = LargeBuffers.array(count: compactSize) { buffer in
+            data.withUnsafeBytes { file in
+                for (from, to) in copied where !from.isEmpty {
+                    (buffer + to).copyMemory(from: file.baseAddress! + from.lowerBound, byteCount: from.count)
+                }
+            }
+        }
+        guard let vr = vectorsInFile else { throw fail("required section \(Kind.vectors) missing") }
+        for k in [Kind.meta, .strings, .records, .history, .idempotency] where known[k] == nil {
             throw fail("required section \(k) missing")
         }
         do {
@@ -299,7 +336,6 @@ public enum SnapshotCodec {
             let model = try meta.optionalString()
             let space = model.map { EmbeddingSpace(model: $0, dimension: dim) }
 
-            let vr = known[.vectors]!
             guard vr.count == n * 4 + n * dim else { throw fail("vector section has \(vr.count) bytes, expected \(n * (4 + dim))") }
             var sr = BinaryReader(bytes, range: known[.strings]!)
             let sn = try sr.varintInt()
@@ -307,7 +343,7 @@ public enum SnapshotCodec {
             var table: [String] = []
             table.reserveCapacity(sn)
             for _ in 0..<sn { table.append(try sr.vstring()) }
-            let rows = bytes.withUnsafeBytes { QuantizedRows(section: UnsafeRawBufferPointer(rebasing: $0[vr]), count: n, dimension: dim) }
+            let rows = data.withUnsafeBytes { QuantizedRows(section: UnsafeRawBufferPointer(rebasing: $0[vr]), count: n, dimension: dim) }
             let memories = try decodeRecords(bytes, records: known[.records]!, chunks: known[.recordChunks],
                                              vectors: rows, count: n, table: table)
 
@@ -449,7 +485,7 @@ extension BinaryWriter {
     /// A memory without its embedding (snapshot records section; docs/snapshot-format.md §4).
     mutating func record(_ m: StoredMemory, _ table: inout StringTable) {
         uuid(m.id)
-        let hex = hexBytes(m.hash)
+        let hex = m.contentHash.md5Bytes
         var flags: UInt8 = 0
         if hex != nil { flags |= 0x01 }
         if m.updatedAt != m.createdAt { flags |= 0x02 }
@@ -468,24 +504,6 @@ extension BinaryWriter {
         if let e = m.expirationDate { date(e) }
     }
 
-    private func hexBytes(_ s: String) -> [UInt8]? {
-        let u = Array(s.utf8)
-        guard u.count == 32 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        func nib(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-        }
-        for i in stride(from: 0, to: 32, by: 2) {
-            guard let h = nib(u[i]), let l = nib(u[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-        }
-        return out
-    }
 }
 
 /// Values that repeat across the records of a chunk (metadata objects, category lists), decoded once and
@@ -495,7 +513,8 @@ struct RecordInterning {
     /// At most this many distinct values of each kind are remembered (unique metadata gains nothing).
     static let limit = 256
     var metadata: [EncodedBytes: JSONValue] = [:]
-    var categories: [[Int]: [String]] = [:]
+    /// Category lists by their encoded bytes (count, then string-table indexes).
+    var categories: [EncodedBytes: [String]] = [:]
 
     /// An encoded value as a dictionary key, hashed in one call over its bytes (not byte by byte).
     struct EncodedBytes: Hashable {
@@ -521,57 +540,49 @@ extension BinaryReader {
         let id = try uuid()
         let flags = try u8()
         let text = try vstring()
-        let hash: String
-        if flags & 0x01 != 0 {
-            let raw = try bytes(16)
-            hash = String(unsafeUninitializedCapacity: 32) { buf in
-                var k = 0
-                for b in raw {
-                    let hi = b >> 4, lo = b & 15
-                    buf[k] = hi < 10 ? 48 + hi : 87 + hi
-                    buf[k + 1] = lo < 10 ? 48 + lo : 87 + lo
-                    k += 2
-                }
-                return 32
-            }
-        } else {
-            hash = try vstring()
-        }
+        let hash = flags & 0x01 != 0 ? ContentHash(md5Bytes: try bytes(16)) : ContentHash(try vstring())
         func scope() throws -> String? {
             let v = try varintInt()
             return v == 0 ? nil : try lookup(v - 1)
         }
         let user = try scope(), agent = try scope(), app = try scope(), run = try scope()
-        let metadataStart = offset
-        var metadata = try compactJSON()
-        let metadataBytes = RecordInterning.EncodedBytes(bytes: bytesRead(metadataStart..<offset))
+        // Metadata and category lists are looked up by their encoded bytes before anything is built: most
+        // records repeat a value an earlier record of the chunk carried, whose bytes were decoded (and
+        // checked) then. Only a value not seen before is decoded.
+        let metadataStart = self
+        try skipCompactJSON()
+        let metadataBytes = RecordInterning.EncodedBytes(bytes: bytesRead(metadataStart.offset..<offset))
+        let metadata: JSONValue
         if let known = interning.metadata[metadataBytes] {
             metadata = known
-        } else if interning.metadata.count < RecordInterning.limit {
-            interning.metadata[metadataBytes] = metadata
+        } else {
+            var reader = metadataStart
+            metadata = try reader.compactJSON()
+            if interning.metadata.count < RecordInterning.limit { interning.metadata[metadataBytes] = metadata }
         }
+        let categoriesStart = offset
         let nc = try varintInt()
         guard nc <= remaining else { throw BinaryDecodingError(offset: offset, detail: "category count too large") }
-        var indexes: [Int] = []
-        indexes.reserveCapacity(nc)
-        for _ in 0..<nc {
-            let i = try varintInt()
-            _ = try lookup(i)
-            indexes.append(i)
-        }
+        for _ in 0..<nc { _ = try varintInt() }
+        let categoryBytes = RecordInterning.EncodedBytes(bytes: bytesRead(categoriesStart..<offset))
         let cats: [String]
-        if let known = interning.categories[indexes] {
+        if let known = interning.categories[categoryBytes] {
             cats = known
         } else {
-            cats = indexes.map { table[$0] }
-            if interning.categories.count < RecordInterning.limit { interning.categories[indexes] = cats }
+            var reader = BinaryReader(Array(categoryBytes.bytes))
+            _ = try reader.varintInt()
+            var decoded: [String] = []
+            decoded.reserveCapacity(nc)
+            for _ in 0..<nc { decoded.append(try lookup(try reader.varintInt())) }
+            cats = decoded
+            if interning.categories.count < RecordInterning.limit { interning.categories[categoryBytes] = cats }
         }
         let created = try date()
         let updated = flags & 0x02 != 0 ? try date() : created
         let expiration: Date? = flags & 0x04 != 0 ? try date() : nil
-        return StoredMemory(id: id, text: text, hash: hash,
+        return StoredMemory(id: id, text: text, contentHash: hash,
                             scopes: MemoryScopes(userId: user, agentId: agent, appId: app, runId: run),
                             metadata: metadata, categories: cats, createdAt: created, updatedAt: updated,
-                            expirationDate: expiration, embedding: [])
+                            expirationDate: expiration, vector: StoredVector([]))
     }
 }

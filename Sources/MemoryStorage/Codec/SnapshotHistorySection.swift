@@ -10,10 +10,9 @@ import Foundation
 final class SnapshotHistorySection: Sendable {
     /// The section's bytes (a copy: the snapshot buffer itself is not kept alive).
     private let bytes: [UInt8]
-    /// Ids, texts and creation dates of the snapshot's records (entries may refer to them).
-    private let recordIds: [UUID]
-    private let recordTexts: [String]
-    private let recordCreated: [Date]
+    /// The snapshot's records (entries may refer to their ids, texts and creation dates): the array the
+    /// partition state is loaded with, shared rather than copied into columns.
+    private let records: [StoredMemory]
     /// Start of record `i`'s history in `bytes`, or -1.
     private let recordOffsets: [Int32]
     /// Record indexes in ascending id byte order (the snapshot's `idIndex` section, verified).
@@ -29,17 +28,8 @@ final class SnapshotHistorySection: Sendable {
         let bytes = Array(section)
         let n = records.count
         self.bytes = bytes
-        var ids = [UUID](), texts = [String](), created = [Date]()
-        ids.reserveCapacity(n); texts.reserveCapacity(n); created.reserveCapacity(n)
-        for i in records.indices {
-            ids.append(records[i].id)
-            texts.append(records[i].text)
-            created.append(records[i].createdAt)
-        }
-        recordIds = ids
-        recordTexts = texts
-        recordCreated = created
-        idOrder = try Self.verifiedOrder(idIndex, ids: ids)
+        self.records = records
+        idOrder = try Self.verifiedOrder(idIndex, records: records)
 
         var offsets = [Int32](repeating: -1, count: n)
         var others: [UUID: Int] = [:]
@@ -100,7 +90,7 @@ final class SnapshotHistorySection: Sendable {
     func all() -> [UUID: [HistoryEntry]] {
         var out = [UUID: [HistoryEntry]](minimumCapacity: count)
         for record in recordOffsets.indices where recordOffsets[record] >= 0 {
-            out[recordIds[record]] = decode(id: recordIds[record], record: record, at: Int(recordOffsets[record]))
+            out[records[record].id] = decode(id: records[record].id, record: record, at: Int(recordOffsets[record]))
         }
         for (id, start) in otherOffsets { out[id] = decode(id: id, record: nil, at: start) }
         return out
@@ -120,8 +110,8 @@ final class SnapshotHistorySection: Sendable {
                 let flags = try r.u8()
                 let event: HistoryEntry.Event = ev == 1 ? .add : ev == 2 ? .update : .delete
                 let old: String? = flags & 0x01 != 0 ? try r.vstring() : flags & 0x08 != 0 ? previousNew : nil
-                let new: String? = flags & 0x02 != 0 ? try r.vstring() : flags & 0x04 != 0 ? record.map { recordTexts[$0] } : nil
-                let at: Date = flags & 0x10 != 0 ? recordCreated[record!] : try r.date()
+                let new: String? = flags & 0x02 != 0 ? try r.vstring() : flags & 0x04 != 0 ? record.map { records[$0].text } : nil
+                let at: Date = flags & 0x10 != 0 ? records[record!].createdAt : try r.date()
                 let eventId = try r.uuid()
                 entries.append(HistoryEntry(memoryId: id, event: event, oldText: old, newText: new, at: at, eventId: eventId))
                 previousNew = new
@@ -138,31 +128,31 @@ final class SnapshotHistorySection: Sendable {
         var lo = 0, hi = idOrder.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            let candidate = recordIds[Int(idOrder[mid])]
+            let candidate = records[Int(idOrder[mid])].id
             if SnapshotCodec.uuidPrecedes(candidate, id) { lo = mid + 1 } else { hi = mid }
         }
-        guard lo < idOrder.count, recordIds[Int(idOrder[lo])] == id else { return nil }
+        guard lo < idOrder.count, records[Int(idOrder[lo])].id == id else { return nil }
         return Int(idOrder[lo])
     }
 
     /// The record indexes in id order: the stored `idIndex` after checking it is a permutation in ascending id
     /// order, or computed when the snapshot has none.
-    private static func verifiedOrder(_ section: ArraySlice<UInt8>?, ids: [UUID]) throws -> [UInt32] {
+    private static func verifiedOrder(_ section: ArraySlice<UInt8>?, records: [StoredMemory]) throws -> [UInt32] {
         guard let section else {
-            return ids.indices.sorted { SnapshotCodec.uuidPrecedes(ids[$0], ids[$1]) }.map { UInt32($0) }
+            return records.indices.sorted { SnapshotCodec.uuidPrecedes(records[$0].id, records[$1].id) }.map { UInt32($0) }
         }
-        guard section.count == ids.count * 4 else {
-            throw malformed("id index has \(section.count) bytes for \(ids.count) records")
+        guard section.count == records.count * 4 else {
+            throw malformed("id index has \(section.count) bytes for \(records.count) records")
         }
-        var order = [UInt32](repeating: 0, count: ids.count)
-        var seen = [Bool](repeating: false, count: ids.count)
+        var order = [UInt32](repeating: 0, count: records.count)
+        var seen = [Bool](repeating: false, count: records.count)
         section.withUnsafeBytes { raw in
             for i in order.indices { order[i] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
         }
         for (k, record) in order.enumerated() {
-            guard Int(record) < ids.count, !seen[Int(record)] else { throw malformed("id index is not a permutation of the records") }
+            guard Int(record) < records.count, !seen[Int(record)] else { throw malformed("id index is not a permutation of the records") }
             seen[Int(record)] = true
-            if k > 0, !SnapshotCodec.uuidPrecedes(ids[Int(order[k - 1])], ids[Int(record)]) {
+            if k > 0, !SnapshotCodec.uuidPrecedes(records[Int(order[k - 1])].id, records[Int(record)].id) {
                 throw malformed("id index is not in ascending id order at position \(k)")
             }
         }

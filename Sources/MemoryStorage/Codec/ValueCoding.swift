@@ -118,6 +118,34 @@ extension BinaryReader {
         }
     }
 
+    /// Moves past a ``BinaryWriter/compactJSON(_:)`` value without building it: checks the tags, counts,
+    /// lengths and nesting as ``taggedJSON(lengths:depth:)`` does, but not the strings' UTF-8 (a caller that
+    /// keeps the value decodes it, which does).
+    mutating func skipCompactJSON() throws { try skipTaggedJSON(lengths: .varint, depth: 0) }
+
+    mutating func skipTaggedJSON(lengths: JSONLengthPrefix, depth: Int) throws {
+        guard depth < RecordLimits.maxJSONNesting else {
+            throw BinaryDecodingError(offset: offset, detail: "JSON nested deeper than \(RecordLimits.maxJSONNesting) levels")
+        }
+        switch try u8() {
+        case 0, 1, 2: return
+        case 3: try skip(8)
+        case 4: try skip(try jsonCount(lengths))
+        case 5:
+            let n = try jsonCount(lengths)
+            guard n <= remaining else { throw BinaryDecodingError(offset: offset, detail: "array count too large") }
+            for _ in 0..<n { try skipTaggedJSON(lengths: lengths, depth: depth + 1) }
+        case 6:
+            let n = try jsonCount(lengths)
+            guard n <= remaining else { throw BinaryDecodingError(offset: offset, detail: "object count too large") }
+            for _ in 0..<n {
+                try skip(try jsonCount(lengths))
+                try skipTaggedJSON(lengths: lengths, depth: depth + 1)
+            }
+        case let t: throw BinaryDecodingError(offset: offset - 1, detail: "unknown JSON tag \(t)")
+        }
+    }
+
     @inline(__always)
     private mutating func jsonCount(_ lengths: JSONLengthPrefix) throws -> Int {
         switch lengths {

@@ -10,8 +10,14 @@ public struct StoredMemory: Sendable, Equatable {
     public var id: UUID
     /// The memory text.
     public var text: String
-    /// MD5 hex of `text` (Mem0's `hash`).
-    public var hash: String
+    /// MD5 hex of `text` (Mem0's `hash`), kept as 16 bytes when it is one (see ``hash``).
+    public var contentHash: ContentHash
+    /// MD5 hex of `text` (Mem0's `hash`): ``contentHash`` as text (formats 32 hex digits on each read; compare
+    /// ``contentHash`` values instead where that matters).
+    public var hash: String {
+        get { contentHash.string }
+        set { contentHash = ContentHash(newValue) }
+    }
     public var scopes: MemoryScopes
     /// Caller metadata: a JSON object, or `.null` when there is none.
     public var metadata: JSONValue
@@ -45,9 +51,19 @@ public struct StoredMemory: Sendable, Equatable {
         categories: [String] = [], createdAt: Date, updatedAt: Date, expirationDate: Date? = nil,
         vector: StoredVector
     ) {
+        self.init(id: id, text: text, contentHash: ContentHash(hash), scopes: scopes, metadata: metadata,
+                  categories: categories, createdAt: createdAt, updatedAt: updatedAt, expirationDate: expirationDate,
+                  vector: vector)
+    }
+
+    public init(
+        id: UUID, text: String, contentHash: ContentHash, scopes: MemoryScopes, metadata: JSONValue = .null,
+        categories: [String] = [], createdAt: Date, updatedAt: Date, expirationDate: Date? = nil,
+        vector: StoredVector
+    ) {
         self.id = id
         self.text = text
-        self.hash = hash
+        self.contentHash = contentHash
         self.scopes = scopes
         self.metadata = metadata
         self.categories = categories

@@ -25,11 +25,14 @@ enum LargeBuffers {
         #endif
     }
 
-    /// A copy of `data` as an array, in huge pages when large.
-    static func array(copying data: Data) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: data.count) { buffer, initialized in
-            if let base = buffer.baseAddress { adviseHugePages(UnsafeMutableRawPointer(base), count: data.count) }
-            initialized = data.copyBytes(to: buffer)
+    /// An array of `count` bytes, in huge pages when large, that `fill` initialises entirely.
+    static func array(count: Int, fill: (UnsafeMutableRawPointer) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress {
+                adviseHugePages(UnsafeMutableRawPointer(base), count: count)
+                fill(UnsafeMutableRawPointer(base))
+            }
+            initialized = count
         }
     }
 
