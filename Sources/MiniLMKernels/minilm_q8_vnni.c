@@ -124,7 +124,7 @@ void agentmemory_u8_quantize_rows(const float *a, size_t rows, size_t inner, uin
             _mm512_mask_cvtusepi32_storeu_epi8(out + i, tailMask, _mm512_max_epi32(v, floor));
         }
         // The padding meets zero weights; any value will do, keep it defined.
-        for (i = inner; i < innerPadded; i++) out[i] = 0;
+        if (innerPadded > inner) memset(out + inner, 0, innerPadded - inner);
     }
 }
 
@@ -136,18 +136,25 @@ static inline void vnni_tile(const uint8_t *a, size_t lda, const float *rowScale
                              const float *scale, const int32_t *columnSums, const float *bias, size_t firstColumn,
                              size_t columns, float *c, size_t ldc) {
     __m512i acc[6][4];
+    // Fully unrolled (the pragmas), so that the accumulators are registers, not a stack array.
+#pragma clang loop unroll(full)
     for (int r = 0; r < rows; r++)
+#pragma clang loop unroll(full)
         for (int p = 0; p < panels; p++) acc[r][p] = _mm512_setzero_si512();
     for (size_t g = 0; g < groups; g++) {
         __m512i w[4];
+#pragma clang loop unroll(full)
         for (int p = 0; p < panels; p++) w[p] = _mm512_loadu_si512((const void *)(panel + p * panelStride + g * 64));
+#pragma clang loop unroll(full)
         for (int r = 0; r < rows; r++) {
             int32_t four;
             memcpy(&four, a + r * lda + g * 4, 4);
             __m512i x = _mm512_set1_epi32(four);
+#pragma clang loop unroll(full)
             for (int p = 0; p < panels; p++) acc[r][p] = _mm512_dpbusd_epi32(acc[r][p], x, w[p]);
         }
     }
+#pragma clang loop unroll(full)
     for (int p = 0; p < panels; p++) {
         size_t column = firstColumn + (size_t)p * AGENTMEMORY_Q8_PANEL_WIDTH;
         size_t width = columns - column < AGENTMEMORY_Q8_PANEL_WIDTH ? columns - column : AGENTMEMORY_Q8_PANEL_WIDTH;
@@ -155,6 +162,7 @@ static inline void vnni_tile(const uint8_t *a, size_t lda, const float *rowScale
         __m512 s = _mm512_maskz_loadu_ps(mask, scale + column);
         __m512 b = _mm512_maskz_loadu_ps(mask, bias + column);
         __m512i sums = _mm512_maskz_loadu_epi32(mask, columnSums + column);
+#pragma clang loop unroll(full)
         for (int r = 0; r < rows; r++) {
             __m512i exact = _mm512_sub_epi32(acc[r][p], _mm512_mullo_epi32(sums, _mm512_set1_epi32(rowZero[r])));
             __m512 rowScaled = _mm512_mul_ps(s, _mm512_set1_ps(rowScale[r]));
