@@ -14,7 +14,7 @@ struct EmbedBench: AsyncParsableCommand {
     @Option(help: "Model folder (default: $MEMORY_MINILM_PATH or ./models/all-MiniLM-L6-v2).")
     var modelPath: String?
 
-    @Option(help: "Backend: automatic, int8, float, openBLAS, swiftSIMD, or all (int8, openBLAS, swiftSIMD back to back, each that loads).")
+    @Option(help: "Backend: automatic, int8VNNI, int8, float, openBLAS, swiftSIMD, or all (int8VNNI, int8, openBLAS, swiftSIMD back to back, each that loads).")
     var backend: String = "all"
 
     @Option(help: "Cores to use (default: all). With 1, the process CPU time approximates the wall time of an idle machine.")
@@ -31,7 +31,7 @@ struct EmbedBench: AsyncParsableCommand {
             ?? MiniLMEmbedder.modelDirectory()
         let backends: [MiniLMMatrixBackend]
         if backend == "all" {
-            backends = [.int8, .openBLAS, .swiftSIMD]
+            backends = [.int8VNNI, .int8, .openBLAS, .swiftSIMD]
         } else if let one = MiniLMMatrixBackend(rawValue: backend) {
             backends = [one]
         } else {

@@ -43,7 +43,7 @@ enum MiniLMTestSupport {
         case .automatic: return try automatic.get()
         case .swiftSIMD: return try swiftSIMD.get()
         case .float: return try float.get()
-        case .int8, .openBLAS: return try MiniLMEmbedder(modelDirectory: modelDirectory, matrixBackend: backend)
+        case .int8, .int8VNNI, .openBLAS: return try MiniLMEmbedder(modelDirectory: modelDirectory, matrixBackend: backend)
         }
     }
 

@@ -19,41 +19,49 @@ enum Attention {
             // Each chunk writes the context of its own (sequence, head) pairs only: disjoint output cells.
             let qkv = UnsafeMutablePointer<Float>(bitPattern: qkvBits)!
             let output = UnsafeMutablePointer<Float>(bitPattern: outputBits)!
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(maxLength, 1))
-            defer { scores.deallocate() }
+            let padded = max(paddedLength(maxLength), 8)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: padded)
+            let keys = UnsafeMutablePointer<Float>.allocate(capacity: padded * headSize)
+            defer { scores.deallocate(); keys.deallocate() }
             for job in (jobs * chunk / chunks)..<(jobs * (chunk + 1) / chunks) {
                 let span = spans[job / heads]
                 head(qkv: qkv, start: span.start, length: span.length, head: job % heads, headSize: headSize,
-                     hidden: hidden, scores: scores, output: output)
+                     hidden: hidden, scores: scores, keys: keys, output: output)
             }
         }
         if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
     }
 
+    /// A sequence length rounded up to whole `SIMD8` blocks.
+    private static func paddedLength(_ length: Int) -> Int { (length + 7) / 8 * 8 }
+
     /// One head of one sequence: `softmax(Q Kᵀ / √d) V`.
+    ///
+    /// The head's keys are first copied transposed into `keys` (`keys[d · padded + j]` = key `j`, dimension `d`;
+    /// zero past the sequence), so eight scores are computed as eight lanes of one vector, with no horizontal sum
+    /// per score; the weighted sum of values keeps its eight-lane accumulator in a register across the keys.
     private static func head(qkv: UnsafeMutablePointer<Float>, start: Int, length: Int, head: Int, headSize: Int,
-                             hidden: Int, scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+                             hidden: Int, scores: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>,
+                             output: UnsafeMutablePointer<Float>) {
         let stride = 3 * hidden
         let scale = 1 / Float(headSize).squareRoot()
         let base = qkv + start * stride + head * headSize
+        let padded = paddedLength(length)
+        for j in 0..<padded {
+            let k = base + j * stride + hidden
+            for d in 0..<headSize { keys[d * padded + j] = j < length ? k[d] : 0 }
+        }
         for i in 0..<length {
             let q = base + i * stride
-            var maxScore = -Float.infinity
-            for j in 0..<length {
-                let k = base + j * stride + hidden
-                var dot: Float = 0
-                var d = 0
+            var block = 0
+            while block < padded {
                 var acc = SIMD8<Float>()
-                while d + 8 <= headSize {
-                    acc += load8(q + d) * load8(k + d)
-                    d += 8
-                }
-                dot = acc.sum()
-                while d < headSize { dot += q[d] * k[d]; d += 1 }
-                let s = dot * scale
-                scores[j] = s
-                maxScore = max(maxScore, s)
+                for d in 0..<headSize { acc += SIMD8(repeating: q[d]) * load8(keys + d * padded + block) }
+                UnsafeMutableRawPointer(scores + block).storeBytes(of: acc * scale, as: SIMD8<Float>.self)
+                block += 8
             }
+            var maxScore = -Float.infinity
+            for j in 0..<length { maxScore = max(maxScore, scores[j]) }
             var total: Float = 0
             for j in 0..<length {
                 let e = Foundation.exp(scores[j] - maxScore)
@@ -62,17 +70,18 @@ enum Attention {
             }
             let inverse = 1 / total
             let out = output + (start + i) * hidden + head * headSize
-            for d in 0..<headSize { out[d] = 0 }
-            for j in 0..<length {
-                let p = scores[j] * inverse
-                let v = base + j * stride + 2 * hidden
-                var d = 0
-                while d + 8 <= headSize {
-                    UnsafeMutableRawPointer(out + d).storeBytes(of: load8(out + d) + load8(v + d) * p,
-                                                                as: SIMD8<Float>.self)
-                    d += 8
-                }
-                while d < headSize { out[d] += v[d] * p; d += 1 }
+            var d = 0
+            while d + 8 <= headSize {
+                var acc = SIMD8<Float>()
+                for j in 0..<length { acc += load8(base + j * stride + 2 * hidden + d) * scores[j] }
+                UnsafeMutableRawPointer(out + d).storeBytes(of: acc * inverse, as: SIMD8<Float>.self)
+                d += 8
+            }
+            while d < headSize {
+                var sum: Float = 0
+                for j in 0..<length { sum += base[j * stride + 2 * hidden + d] * scores[j] }
+                out[d] = sum * inverse
+                d += 1
             }
         }
     }

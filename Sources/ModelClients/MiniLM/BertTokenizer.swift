@@ -35,18 +35,23 @@ public struct BertTokenizer: Sendable {
 
     /// Loads `vocab.txt` (one token per line; the line number is the id).
     public init(vocabularyFile url: URL, maxLength: Int = 256) throws {
-        let text: String
+        // Split as bytes: splitting the String would run grapheme breaking over the whole file, a large part of
+        // the load on a cold start's path. UTF-8 is still checked (without building a String).
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            bytes = [UInt8](try Data(contentsOf: url))
         } catch {
-            throw VocabularyError(path: url.path, detail: "cannot read it as UTF-8 (\(error))")
+            throw VocabularyError(path: url.path, detail: "cannot read it (\(error))")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw VocabularyError(path: url.path, detail: "cannot read it as UTF-8 (invalid UTF-8)")
+        }
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
         var vocabulary: [[UInt8]: Int32] = [:]
         vocabulary.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() {
-            var token = Array(line.utf8)
+            var token = Array(line)
             if token.last == UInt8(ascii: "\r") { token.removeLast() }
             if vocabulary[token] == nil { vocabulary[token] = Int32(index) }
         }

@@ -2,9 +2,11 @@ import Foundation
 
 /// Which matrix-multiply implementation the encoder uses (setting `MEMORY_MINILM_BACKEND`, docs/minilm.md).
 public enum MiniLMMatrixBackend: String, Sendable, CaseIterable {
-    /// The int8-weight kernel if the CPU has AVX2 and FMA (fastest, cosine ≥ 0.995 with the float model), else
-    /// ``float``.
+    /// ``int8VNNI`` if the CPU has AVX-512 VNNI, else ``int8`` if it has AVX2 and FMA, else ``float``.
     case automatic
+    /// Int8 weights and int8 activations (each token's inputs quantised to uint8 when a layer runs), the
+    /// AVX-512 VNNI kernel (``Int8VNNIGEMM``); loading fails if the CPU lacks AVX-512 VNNI.
+    case int8VNNI
     /// Int8 weights with a per-feature scale, float activations, the AVX2/FMA kernel (``Int8GEMM``); loading
     /// fails if the CPU lacks AVX2 or FMA.
     case int8
@@ -19,9 +21,10 @@ public enum MiniLMMatrixBackend: String, Sendable, CaseIterable {
     /// The setting (environment variable) choosing the backend; absent or empty means ``defaultSetting``.
     public static let setting = "MEMORY_MINILM_BACKEND"
 
-    /// What the handlers use when `MEMORY_MINILM_BACKEND` is not set: ``automatic`` (int8 where the CPU has AVX2
-    /// and FMA, else float). Int8 costs nothing measurable in retrieval quality (LoCoMo dev recall@10 0.742 int8
-    /// vs 0.741 float, `memory-bench quality`) and makes a query's embedding about 2.4× cheaper.
+    /// What the handlers use when `MEMORY_MINILM_BACKEND` is not set: ``automatic`` (int8 activations with VNNI,
+    /// else int8 weights with AVX2 and FMA, else float). Int8 costs nothing measurable in retrieval quality
+    /// (LoCoMo dev recall@10, `memory-bench quality`, docs/minilm.md) and makes a query's embedding several times
+    /// cheaper.
     public static let defaultSetting = MiniLMMatrixBackend.automatic
 }
 
@@ -33,6 +36,8 @@ enum WeightLayout: Sendable {
     case swiftPanels
     /// Only quantised int8 panels for ``Int8GEMM`` (the float weights are dropped).
     case int8Panels
+    /// Only quantised int8 panels in the VNNI layout for ``Int8VNNIGEMM`` (the float weights are dropped).
+    case vnniPanels
 }
 
 /// A dense (fully connected) layer `y = x · Wᵀ + b` with `W` stored `[outFeatures, inFeatures]` row-major as in
@@ -47,47 +52,61 @@ struct DenseLayer: Sendable {
     let packed: [Float]
     /// The int8 weights for ``WeightLayout/int8Panels``, else nil.
     let int8: Int8GEMM.Weights?
+    /// The int8 weights for ``WeightLayout/vnniPanels``, else nil.
+    let vnni: Int8VNNIGEMM.Weights?
 
     init(weight: [Float], bias: [Float], outFeatures: Int, inFeatures: Int, layout: WeightLayout) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.bias = bias
-        self.weight = layout == .int8Panels ? [] : weight
+        self.weight = layout == .int8Panels || layout == .vnniPanels ? [] : weight
         self.packed = layout == .swiftPanels
             ? SwiftSGEMM.pack(weight: weight, outFeatures: outFeatures, inFeatures: inFeatures) : []
         self.int8 = layout == .int8Panels
             ? Int8GEMM.quantize(weight: weight, outFeatures: outFeatures, inFeatures: inFeatures) : nil
+        self.vnni = layout == .vnniPanels
+            ? weight.withUnsafeBufferPointer {
+                Int8VNNIGEMM.quantize(weight: $0, outFeatures: outFeatures, inFeatures: inFeatures)
+            } : nil
     }
 
-    /// A layer with int8 weights quantised straight from `weight` (the memory-mapped model file: the float
-    /// weights are read once and never copied).
-    init(quantizing weight: MappedFloats, bias: [Float], outFeatures: Int, inFeatures: Int) {
+    /// A layer with int8 weights (`layout` ``WeightLayout/int8Panels`` or ``WeightLayout/vnniPanels``)
+    /// quantised straight from `weight` (the memory-mapped model file: the float weights are read once and never
+    /// copied).
+    init(quantizing weight: MappedFloats, bias: [Float], outFeatures: Int, inFeatures: Int, layout: WeightLayout) {
+        precondition(layout == .int8Panels || layout == .vnniPanels, "init(quantizing:): \(layout) is not int8")
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.bias = bias
         self.weight = []
         self.packed = []
-        self.int8 = weight.withUnsafeBufferPointer {
+        self.int8 = layout == .int8Panels ? weight.withUnsafeBufferPointer {
             Int8GEMM.quantize(weight: $0, outFeatures: outFeatures, inFeatures: inFeatures)
-        }
+        } : nil
+        self.vnni = layout == .vnniPanels ? weight.withUnsafeBufferPointer {
+            Int8VNNIGEMM.quantize(weight: $0, outFeatures: outFeatures, inFeatures: inFeatures)
+        } : nil
     }
 
-    /// Int8 layers with the same input stacked along the output dimension (Q, K and V → one layer); every part
-    /// but the last must have a multiple of 16 outputs (``Int8GEMM/stacked(_:)``).
+    /// Int8 layers (either int8 layout) with the same input stacked along the output dimension (Q, K and V →
+    /// one layer); every part but the last must have a multiple of 16 outputs (``Int8GEMM/stacked(_:)``).
     static func stackedInt8(_ layers: [DenseLayer]) -> DenseLayer {
         DenseLayer(inFeatures: layers[0].inFeatures, outFeatures: layers.reduce(0) { $0 + $1.outFeatures },
                    weight: [], bias: layers.flatMap(\.bias), packed: [],
-                   int8: Int8GEMM.stacked(layers.map { $0.int8! }))
+                   int8: layers[0].int8 == nil ? nil : Int8GEMM.stacked(layers.map { $0.int8! }),
+                   vnni: layers[0].vnni == nil ? nil
+                       : Int8VNNIGEMM.stacked(layers.map { $0.vnni! }, outFeatures: layers.map(\.outFeatures)))
     }
 
     private init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float], packed: [Float],
-                 int8: Int8GEMM.Weights?) {
+                 int8: Int8GEMM.Weights?, vnni: Int8VNNIGEMM.Weights?) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.weight = weight
         self.bias = bias
         self.packed = packed
         self.int8 = int8
+        self.vnni = vnni
     }
 
     /// Concatenates layers with the same input along the output dimension (Q, K and V → one layer). The parts
@@ -107,6 +126,7 @@ struct MatrixMultiplier: Sendable {
         case openBLAS(OpenBLAS)
         case swiftSIMD
         case int8
+        case int8VNNI
     }
 
     let kernel: Kernel
@@ -129,6 +149,7 @@ struct MatrixMultiplier: Sendable {
         case .openBLAS: return .rowMajor
         case .swiftSIMD: return .swiftPanels
         case .int8: return .int8Panels
+        case .int8VNNI: return .vnniPanels
         }
     }
 
@@ -137,6 +158,7 @@ struct MatrixMultiplier: Sendable {
         case .openBLAS(let blas): return "OpenBLAS (\(blas.library))"
         case .swiftSIMD: return "Swift SIMD kernel"
         case .int8: return "int8 weights (AVX2 kernel)"
+        case .int8VNNI: return "int8 weights and activations (AVX-512 VNNI kernel)"
         }
     }
 
@@ -151,7 +173,16 @@ struct MatrixMultiplier: Sendable {
         case .float:
             kernel = OpenBLAS.load().map(Kernel.openBLAS) ?? .swiftSIMD
         case .automatic:
-            kernel = Int8GEMM.isAvailable ? .int8 : (OpenBLAS.load().map(Kernel.openBLAS) ?? .swiftSIMD)
+            kernel = Int8VNNIGEMM.isAvailable ? .int8VNNI
+                : Int8GEMM.isAvailable ? .int8 : (OpenBLAS.load().map(Kernel.openBLAS) ?? .swiftSIMD)
+        case .int8VNNI:
+            guard Int8VNNIGEMM.isAvailable else {
+                throw ModelClientError.notConfigured(
+                    provider: "all-MiniLM-L6-v2",
+                    remedy: "the int8VNNI backend was requested but this CPU lacks AVX-512 VNNI; set "
+                        + "\(MiniLMMatrixBackend.setting)=int8 (or automatic)")
+            }
+            kernel = .int8VNNI
         case .int8:
             guard Int8GEMM.isAvailable else {
                 throw ModelClientError.notConfigured(
@@ -182,7 +213,10 @@ struct MatrixMultiplier: Sendable {
     func apply(_ layer: DenseLayer, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
         let n = layer.outFeatures, k = layer.inFeatures
-        if let int8 = layer.int8 {
+        if let vnni = layer.vnni {
+            Int8VNNIGEMM.multiply(vnni, bias: layer.bias, input: input, rows: rows, inner: k, columns: n,
+                                  output: output, threads: threads)
+        } else if let int8 = layer.int8 {
             Int8GEMM.multiply(int8, bias: layer.bias, input: input, rows: rows, inner: k, columns: n, output: output,
                               threads: threads)
         } else if let blas {

@@ -51,21 +51,21 @@ struct MiniLMWeights: Sendable {
 
         func dense(_ prefix: String, out: Int, in inFeatures: Int, layout: WeightLayout) throws -> DenseLayer {
             let bias = try file.floats(prefix + ".bias", shape: [out])
-            if layout == .int8Panels {
+            if layout == .int8Panels || layout == .vnniPanels {
                 // Quantised from the mapped file: the 42 MB of float weights are never copied (cold start).
                 return DenseLayer(quantizing: try file.mappedFloats(prefix + ".weight", shape: [out, inFeatures]),
-                                  bias: bias, outFeatures: out, inFeatures: inFeatures)
+                                  bias: bias, outFeatures: out, inFeatures: inFeatures, layout: layout)
             }
             return DenseLayer(weight: try file.floats(prefix + ".weight", shape: [out, inFeatures]), bias: bias,
                               outFeatures: out, inFeatures: inFeatures, layout: layout)
         }
         // Q, K and V are fused into one layer: int8 parts stack panel by panel when each fills whole panels,
         // otherwise the float weights are concatenated first.
-        let stackInt8 = layout == .int8Panels && h % Int8GEMM.panelWidth == 0
+        let stackInt8 = (layout == .int8Panels || layout == .vnniPanels) && h % Int8GEMM.panelWidth == 0
         var layers: [BertLayerWeights] = []
         for i in 0..<c.layers {
             let p = "encoder.layer.\(i)."
-            let partLayout: WeightLayout = stackInt8 ? .int8Panels : .rowMajor
+            let partLayout: WeightLayout = stackInt8 ? layout : .rowMajor
             let q = try dense(p + "attention.self.query", out: h, in: h, layout: partLayout)
             let k = try dense(p + "attention.self.key", out: h, in: h, layout: partLayout)
             let v = try dense(p + "attention.self.value", out: h, in: h, layout: partLayout)
