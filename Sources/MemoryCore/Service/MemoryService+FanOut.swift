@@ -120,17 +120,16 @@ extension MemoryService {
     }
 
     /// The best `query.topK` hits over `keys`: each partition searched with the whole query (through the index
-    /// cache), the hits merged by fused score (ties by memory id, so the order is stable).
+    /// cache; the query-only work — vector quantisation, tokenising, time and subject parsing — done once for
+    /// all), the hits merged by fused score (ties by memory id, so the order is stable; ``FanOutHitMerge``).
     func searchPartitions(_ keys: [PartitionKey], _ query: SearchQuery) async throws -> [SearchHit] {
         let indexCache = self.indexCache
+        let prepared = PreparedSearchQuery(query)
         let perPartition = try await mapPartitions(keys) { state in
-            await indexCache.index(for: state).search(query)
+            await indexCache.index(for: state).search(query, prepared: prepared)
         }
         if perPartition.count == 1 { return perPartition[0] }
-        let merged = perPartition.joined().sorted { a, b in
-            a.score != b.score ? a.score > b.score : a.memory.id.uuidString < b.memory.id.uuidString
-        }
-        return Array(merged.prefix(query.topK))
+        return FanOutHitMerge.best(query.topK, of: perPartition)
     }
 
     /// Erases every memory carrying all of `scopes` (a `"*"` value: any id of that kind) in every partition that

@@ -5,6 +5,12 @@ extension PartitionSearchIndex {
     /// The `query.topK` best memories (see ``HybridScoring`` and ``RankingOptions``), best first; ties rank by
     /// state position.
     public func search(_ query: SearchQuery) -> [SearchHit] {
+        search(query, prepared: PreparedSearchQuery(query))
+    }
+
+    /// ``search(_:)`` with the query-only work done beforehand (`parts`, prepared from the same `query`): what a
+    /// search over many partitions calls, so each partition does only its own part.
+    public func search(_ query: SearchQuery, prepared parts: PreparedSearchQuery) -> [SearchHit] {
         let topK = max(0, query.topK)
         guard topK > 0, count > 0 else { return [] }
         let visible = visibleRows(filter: query.filter, now: query.now, includeExpired: query.includeExpired)
@@ -13,14 +19,14 @@ extension PartitionSearchIndex {
         let ranking = query.ranking
 
         // Vector side.
-        let prepared = query.vector.flatMap { $0.count == dimension ? QuantizedQuery($0) : nil }
+        let prepared = parts.vector(dimension: dimension)
         var approximate: [ScoredRow] = []
         if query.mode != .keyword, let prepared {
             approximate = approximateTop(prepared, limit: candidateLimit, visible: visible)
         }
 
         // Keyword side.
-        let terms = query.mode == .vector ? [] : TextTokenizer.terms(query.text)
+        let terms = parts.terms
         let keyword = keywordSide(terms: terms, limit: candidateLimit, visible: visible, b: ranking.lengthNormalization)
         let keywordScale = ranking.keywordScale == .bestMatch ? keyword.best : keyword.ideal
 
@@ -32,8 +38,8 @@ extension PartitionSearchIndex {
             guard let prepared, segment.vectors.hasVector(row) else { return nil }
             return Double(segment.vectors.exactDot(row: row, query: prepared.unit))
         }
-        let period = ranking.timeWeight > 0 && effectiveMode == .hybrid ? QueryTimeReference(query.text) : QueryTimeReference("")
-        let subjects = ranking.subjectWeight > 0 && effectiveMode == .hybrid ? QuerySubjects(query.text) : QuerySubjects("")
+        let period = effectiveMode == .hybrid ? parts.period : QueryTimeReference("")
+        let subjects = effectiveMode == .hybrid ? parts.subjects : QuerySubjects("")
         func computeSignals(_ position: Int) -> Signals {
             let cosine = exactCosine(position)
             let semantic = min(1, max(0, cosine ?? 0))
