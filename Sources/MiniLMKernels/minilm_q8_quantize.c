@@ -4,6 +4,7 @@
 // as the fallback and the reference). Same arithmetic, same result, bit for bit: scale = max|w| / 127 (1 for an
 // all-zero row), q = clamp(round-half-even(w · (1 / scale)), -127, 127).
 #include "minilm_kernels.h"
+#include "q8_column_scale.h"
 
 #include <math.h>
 
@@ -13,7 +14,6 @@
 __attribute__((target("avx2,fma")))
 void agentmemory_q8_quantize(const float *weight, size_t columns, size_t inner, int8_t *packed, float *scale,
                              size_t panelBegin, size_t panelEnd) {
-    const __m256 signBit = _mm256_set1_ps(-0.0f);
     const __m256 upper = _mm256_set1_ps(127.0f), lower = _mm256_set1_ps(-127.0f);
     for (size_t p = panelBegin; p < panelEnd; p++) {
         int8_t *panel = packed + p * inner * AGENTMEMORY_Q8_PANEL_WIDTH;
@@ -21,20 +21,12 @@ void agentmemory_q8_quantize(const float *weight, size_t columns, size_t inner, 
             size_t j = p * AGENTMEMORY_Q8_PANEL_WIDTH + lane;
             if (j >= columns) break;
             const float *row = weight + j * inner;
-            __m256 most = _mm256_setzero_ps();
-            size_t i = 0;
-            for (; i + 8 <= inner; i += 8) most = _mm256_max_ps(most, _mm256_andnot_ps(signBit, _mm256_loadu_ps(row + i)));
-            float lanes[8];
-            _mm256_storeu_ps(lanes, most);
-            float largest = 0;
-            for (int t = 0; t < 8; t++) largest = lanes[t] > largest ? lanes[t] : largest;
-            for (; i < inner; i++) largest = fabsf(row[i]) > largest ? fabsf(row[i]) : largest;
-            float s = largest > 0 ? largest / 127.0f : 1.0f;
+            float s = agentmemory_q8_column_scale(row, inner);
             scale[j] = s;
             float inverse = 1.0f / s;
             __m256 inv = _mm256_set1_ps(inverse);
             int8_t *out = panel + lane;
-            i = 0;
+            size_t i = 0;
             for (; i + 8 <= inner; i += 8) {
                 __m256 q = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(row + i), inv),
                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);

@@ -10,6 +10,7 @@
 // in groups of four into 16 int32 lanes without saturation (|Σ| ≤ 1536 · 255 · 127 < 2³¹), so one instruction
 // does the work of 64 multiply-adds; the float kernel does 16 per FMA.
 #include "minilm_kernels.h"
+#include "q8_column_scale.h"
 
 #include <math.h>
 #include <string.h>
@@ -27,30 +28,21 @@ __attribute__((target("avx2,fma")))
 void agentmemory_q8_quantize_vnni(const float *weight, size_t columns, size_t inner, int8_t *packed, float *scale,
                                   int32_t *columnSums, size_t panelBegin, size_t panelEnd) {
     const size_t innerPadded = AGENTMEMORY_VNNI_PADDED_INNER(inner);
-    const __m256 signBit = _mm256_set1_ps(-0.0f);
     for (size_t p = panelBegin; p < panelEnd; p++) {
         int8_t *panel = packed + p * innerPadded * AGENTMEMORY_Q8_PANEL_WIDTH;
         for (size_t lane = 0; lane < AGENTMEMORY_Q8_PANEL_WIDTH; lane++) {
             size_t j = p * AGENTMEMORY_Q8_PANEL_WIDTH + lane;
             if (j >= columns) break;
             const float *row = weight + j * inner;
-            __m256 most = _mm256_setzero_ps();
-            size_t i = 0;
-            for (; i + 8 <= inner; i += 8) most = _mm256_max_ps(most, _mm256_andnot_ps(signBit, _mm256_loadu_ps(row + i)));
-            float lanes[8];
-            _mm256_storeu_ps(lanes, most);
-            float largest = 0;
-            for (int t = 0; t < 8; t++) largest = lanes[t] > largest ? lanes[t] : largest;
-            for (; i < inner; i++) largest = fabsf(row[i]) > largest ? fabsf(row[i]) : largest;
-            // The same arithmetic as agentmemory_q8_quantize, so both kernels see the same int8 weights.
-            float s = largest > 0 ? largest / 127.0f : 1.0f;
+            float s = agentmemory_q8_column_scale(row, inner);
             scale[j] = s;
             float inverse = 1.0f / s;
             const __m256 inv = _mm256_set1_ps(inverse);
             const __m256 upper = _mm256_set1_ps(127.0f), lower = _mm256_set1_ps(-127.0f);
             __m256i sums = _mm256_setzero_si256();
             int8_t *out = panel + lane * 4;
-            for (i = 0; i + 8 <= inner; i += 8) {
+            size_t i = 0;
+            for (; i + 8 <= inner; i += 8) {
                 __m256 q = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(row + i), inv),
                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
                 q = _mm256_min_ps(upper, _mm256_max_ps(lower, q));

@@ -85,15 +85,6 @@ enum Attention {
             }
         }
     }
-
-    @inline(__always)
-    private static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-    @inline(__always)
-    private static func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
 }
 
 /// The exact GELU of BERT, `x · ½ · (1 + erf(x / √2))`, in place, eight values at a time.

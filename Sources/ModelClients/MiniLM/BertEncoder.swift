@@ -138,13 +138,4 @@ enum LayerNorm {
         }
         while j < width { x[j] = (x[j] - mean) * scale * weight[j] + bias[j]; j += 1 }
     }
-
-    @inline(__always)
-    private static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-    @inline(__always)
-    private static func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
 }

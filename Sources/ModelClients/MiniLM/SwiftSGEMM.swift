@@ -79,11 +79,6 @@ enum SwiftSGEMM {
     }
 
     @inline(__always)
-    private static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    @inline(__always)
     private static func store(_ v: SIMD8<Float>, plus bias: UnsafePointer<Float>, to c: UnsafeMutablePointer<Float>,
                               width: Int) {
         if width == panelWidth {
