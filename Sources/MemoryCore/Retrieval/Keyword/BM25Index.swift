@@ -16,8 +16,10 @@ public struct BM25Index: Sendable, Equatable {
     let documentLengths: [UInt32]
     let totalLength: UInt64
     /// Terms in ascending UTF-8 byte order; a term's postings are `postingStarts[t]..<postingStarts[t+1]`.
+    /// Looked up by binary search (``termPosition(_:)``) rather than through a `[String: Int]` table: a
+    /// partition's vocabulary is large (ids, numbers, names), and the table cost ~64 bytes per term for a
+    /// handful of lookups per query.
     let terms: [String]
-    let termIndex: [String: Int]
     let postingStarts: [UInt32]
     let postingRows: [UInt32]
     let postingFrequencies: [UInt32]
@@ -68,16 +70,13 @@ public struct BM25Index: Sendable, Equatable {
                   terms: order.map { vocabulary[$0] }, postingStarts: starts, postingRows: rows, postingFrequencies: freqs)
     }
 
-    /// From its parts; `termIndex` (the position of each term) is computed when not given. The terms must be
-    /// distinct strings (equal under `String` comparison), or computing `termIndex` traps.
+    /// From its parts. The terms must be distinct and in ascending UTF-8 byte order.
     init(documentIds: [UUID], documentLengths: [UInt32], totalLength: UInt64, terms: [String],
-         postingStarts: [UInt32], postingRows: [UInt32], postingFrequencies: [UInt32],
-         termIndex: [String: Int]? = nil) {
+         postingStarts: [UInt32], postingRows: [UInt32], postingFrequencies: [UInt32]) {
         self.documentIds = documentIds
         self.documentLengths = documentLengths
         self.totalLength = totalLength
         self.terms = terms
-        self.termIndex = termIndex ?? Dictionary(uniqueKeysWithValues: terms.enumerated().map { ($1, $0) })
         self.postingStarts = postingStarts
         self.postingRows = postingRows
         self.postingFrequencies = postingFrequencies
@@ -91,6 +90,34 @@ public struct BM25Index: Sendable, Equatable {
 
     public var documentCount: Int { documentIds.count }
 
+    /// The position of `term` in ``terms`` (binary search by UTF-8 bytes, the order ``terms`` is in); `nil`
+    /// when no row contains it. Terms come from ``TextTokenizer`` (NFKC-normalised), so equal terms have
+    /// equal bytes.
+    func termPosition(_ term: String) -> Int? {
+        var term = term
+        return term.withUTF8 { key in
+            var lo = 0, hi = terms.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                var candidate = terms[mid]
+                let order = candidate.withUTF8 { Self.compare($0, key) }
+                if order == 0 { return mid }
+                if order < 0 { lo = mid + 1 } else { hi = mid }
+            }
+            return nil
+        }
+    }
+
+    /// memcmp order of two byte strings, a proper prefix first: < 0, 0 or > 0.
+    private static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, common)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
     /// Inverse document frequency, Lucene's always-positive form: ln(1 + (N − df + 0.5) / (df + 0.5)).
     public func idf(documentFrequency df: Int) -> Double {
         BM25Corpus.idf(documentFrequency: df, documentCount: documentCount)
@@ -98,7 +125,7 @@ public struct BM25Index: Sendable, Equatable {
 
     /// Number of rows containing `term` (a term after tokenisation).
     func documentFrequency(_ term: String) -> Int {
-        guard let t = termIndex[term] else { return 0 }
+        guard let t = termPosition(term) else { return 0 }
         return Int(postingStarts[t + 1] - postingStarts[t])
     }
 
@@ -144,7 +171,7 @@ public struct BM25Index: Sendable, Equatable {
         for term in distinctTerms {
             let w = corpus.idf(term)
             ideal += w
-            guard let t = termIndex[term] else { continue }
+            guard let t = termPosition(term) else { continue }
             let start = Int(postingStarts[t]), end = Int(postingStarts[t + 1])
             if !touched { dense = [Double](repeating: 0, count: n); touched = true }
             dense.withUnsafeMutableBufferPointer { scores in
@@ -170,7 +197,7 @@ public struct BM25Index: Sendable, Equatable {
     /// The query terms (distinct, sorted) that row `row` contains — for explanations.
     public func matchedTerms(row: Int, queryTerms: [String]) -> [String] {
         Array(Set(queryTerms)).sorted().filter { term in
-            guard let t = termIndex[term] else { return false }
+            guard let t = termPosition(term) else { return false }
             var lo = Int(postingStarts[t]), hi = Int(postingStarts[t + 1])
             while lo < hi {
                 let mid = (lo + hi) / 2
