@@ -14,7 +14,7 @@ import MemoryStorage
 struct SnapshotSeed {
     let origin: IndexOrigin
     let base: SearchSegment
-    let basePositions: [UUID: Int]
+    let basePositions: MemoryPositions
     let tail: IndexTail?
 
     init?(state: PartitionState) {
@@ -37,7 +37,7 @@ struct SnapshotSeed {
             self.init(origin: origin, base: base, basePositions: state.positions, tail: nil)
             return
         }
-        var positions = [UUID: Int](minimumCapacity: count)
+        var positions = MemoryPositions(minimumCapacity: count)
         for i in snapshot.memories.indices { positions[snapshot.memories[i].id] = i }
         guard let tail = IndexTail(base: base, basePositions: positions, state: state, changes: changes,
                                    maximumChanged: IncrementalIndexPolicy.maximumChangedMemories(baseCount: count))
@@ -45,7 +45,7 @@ struct SnapshotSeed {
         self.init(origin: origin, base: base, basePositions: positions, tail: tail)
     }
 
-    private init(origin: IndexOrigin, base: SearchSegment, basePositions: [UUID: Int], tail: IndexTail?) {
+    private init(origin: IndexOrigin, base: SearchSegment, basePositions: MemoryPositions, tail: IndexTail?) {
         self.origin = origin
         self.base = base
         self.basePositions = basePositions
