@@ -22,7 +22,12 @@ public struct BM25Index: Sendable, Equatable {
     let terms: [String]
     let postingStarts: [UInt32]
     let postingRows: [UInt32]
-    let postingFrequencies: [UInt32]
+    /// Each posting's term frequency, one byte: ``largeFrequency`` (rare: a term 255 times or more in one
+    /// memory) marks one held in ``largeFrequencies`` by posting index. Most frequencies are 1, and four bytes
+    /// each were a tenth of a resident partition's search index.
+    let postingFrequencies: [UInt8]
+    let largeFrequencies: [Int: UInt32]
+    static let largeFrequency: UInt8 = .max
 
     /// Indexes `documents` (id and text per row).
     public init(documents: [(id: UUID, text: String)]) {
@@ -79,16 +84,29 @@ public struct BM25Index: Sendable, Equatable {
         self.terms = terms
         self.postingStarts = postingStarts
         self.postingRows = postingRows
-        self.postingFrequencies = postingFrequencies
+        var large: [Int: UInt32] = [:]
+        self.postingFrequencies = postingFrequencies.indices.map { p in
+            let tf = postingFrequencies[p]
+            guard tf >= UInt32(Self.largeFrequency) else { return UInt8(tf) }
+            large[p] = tf
+            return Self.largeFrequency
+        }
+        self.largeFrequencies = large
     }
 
     public static func == (l: BM25Index, r: BM25Index) -> Bool {
         l.documentIds == r.documentIds && l.documentLengths == r.documentLengths && l.terms == r.terms
             && l.postingStarts == r.postingStarts && l.postingRows == r.postingRows
-            && l.postingFrequencies == r.postingFrequencies
+            && l.postingFrequencies == r.postingFrequencies && l.largeFrequencies == r.largeFrequencies
     }
 
     public var documentCount: Int { documentIds.count }
+
+    /// The term frequency of posting `p`.
+    func frequency(_ p: Int) -> UInt32 {
+        let f = postingFrequencies[p]
+        return f == Self.largeFrequency ? largeFrequencies[p]! : UInt32(f)
+    }
 
     /// The position of `term` in ``terms`` (binary search by UTF-8 bytes, the order ``terms`` is in); `nil`
     /// when no row contains it. Terms come from ``TextTokenizer`` (NFKC-normalised), so equal terms have
@@ -181,7 +199,8 @@ public struct BM25Index: Sendable, Equatable {
                             for p in start..<end {
                                 let row = Int(rows[p])
                                 if !everyRowAllowed && !allowed(row) { continue }
-                                let tf = Double(frequencies[p])
+                                let f = frequencies[p]
+                                let tf = f == Self.largeFrequency ? Double(largeFrequencies[p]!) : Double(f)
                                 let norm = Self.k1 * (1 - b + b * Double(lengths[row]) / avgdl)
                                 scores[row] += w * tf * (Self.k1 + 1) / (tf + norm)
                             }

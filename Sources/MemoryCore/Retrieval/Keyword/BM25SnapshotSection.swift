@@ -51,7 +51,7 @@ public enum BM25SnapshotSection {
             for p in start..<end {
                 let row = index.postingRows[p]
                 w.varint(UInt64(p == start ? row : row - previous))
-                w.varint(UInt64(index.postingFrequencies[p]))
+                w.varint(UInt64(index.frequency(p)))
                 previous = row
             }
         }
