@@ -506,7 +506,7 @@ extension BinaryWriter {
 
 }
 
-/// Values that repeat across the records of a chunk (metadata objects, category lists), decoded once and
+/// Values that repeat across the records of a chunk (metadata objects, category lists, scopes), decoded once and
 /// shared by every memory that carries them: a metadata object is a dictionary allocation of a few hundred
 /// bytes, so a partition whose memories carry the same few metadata values keeps each once, not per memory.
 struct RecordInterning {
@@ -515,6 +515,8 @@ struct RecordInterning {
     var metadata: [EncodedBytes: JSONValue] = [:]
     /// Category lists by their encoded bytes (count, then string-table indexes).
     var categories: [EncodedBytes: [String]] = [:]
+    /// Scopes by their four string-table references (0: none).
+    var scopes: [SIMD4<Int32>: SharedScopes] = [:]
 
     /// An encoded value as a dictionary key, hashed in one call over its bytes (not byte by byte).
     struct EncodedBytes: Hashable {
@@ -541,11 +543,21 @@ extension BinaryReader {
         let flags = try u8()
         let text = try vstring()
         let hash = flags & 0x01 != 0 ? ContentHash(md5Bytes: try bytes(16)) : ContentHash(try vstring())
-        func scope() throws -> String? {
+        func scope() throws -> Int32 {
             let v = try varintInt()
-            return v == 0 ? nil : try lookup(v - 1)
+            guard v <= table.count else { throw BinaryDecodingError(offset: offset, detail: "string index \(v - 1) out of range") }
+            return Int32(v)
         }
-        let user = try scope(), agent = try scope(), app = try scope(), run = try scope()
+        let scopeRefs = SIMD4(try scope(), try scope(), try scope(), try scope())
+        let scopes: SharedScopes
+        if let known = interning.scopes[scopeRefs] {
+            scopes = known
+        } else {
+            func string(_ ref: Int32) -> String? { ref == 0 ? nil : table[Int(ref) - 1] }
+            scopes = SharedScopes(MemoryScopes(userId: string(scopeRefs[0]), agentId: string(scopeRefs[1]),
+                                               appId: string(scopeRefs[2]), runId: string(scopeRefs[3])))
+            if interning.scopes.count < RecordInterning.limit { interning.scopes[scopeRefs] = scopes }
+        }
         // Metadata and category lists are looked up by their encoded bytes before anything is built: most
         // records repeat a value an earlier record of the chunk carried, whose bytes were decoded (and
         // checked) then. Only a value not seen before is decoded.
@@ -581,7 +593,7 @@ extension BinaryReader {
         let updated = flags & 0x02 != 0 ? try date() : created
         let expiration: Date? = flags & 0x04 != 0 ? try date() : nil
         return StoredMemory(id: id, text: text, contentHash: hash,
-                            scopes: MemoryScopes(userId: user, agentId: agent, appId: app, runId: run),
+                            sharedScopes: scopes,
                             metadata: metadata, categories: cats, createdAt: created, updatedAt: updated,
                             expirationDate: expiration, vector: StoredVector([]))
     }

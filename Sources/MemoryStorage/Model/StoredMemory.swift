@@ -18,7 +18,12 @@ public struct StoredMemory: Sendable, Equatable {
         get { contentHash.string }
         set { contentHash = ContentHash(newValue) }
     }
-    public var scopes: MemoryScopes
+    /// The memory's scope ids (held in a ``SharedScopes``, which a snapshot decode shares between memories).
+    public var scopes: MemoryScopes {
+        get { sharedScopes.value }
+        set { sharedScopes = SharedScopes(newValue) }
+    }
+    var sharedScopes: SharedScopes
     /// Caller metadata: a JSON object, or `.null` when there is none.
     public var metadata: JSONValue
     public var categories: [String]
@@ -61,10 +66,20 @@ public struct StoredMemory: Sendable, Equatable {
         categories: [String] = [], createdAt: Date, updatedAt: Date, expirationDate: Date? = nil,
         vector: StoredVector
     ) {
+        self.init(id: id, text: text, contentHash: contentHash, sharedScopes: SharedScopes(scopes), metadata: metadata,
+                  categories: categories, createdAt: createdAt, updatedAt: updatedAt, expirationDate: expirationDate,
+                  vector: vector)
+    }
+
+    /// With scopes shared with other memories (a snapshot decode interns them).
+    init(
+        id: UUID, text: String, contentHash: ContentHash, sharedScopes: SharedScopes, metadata: JSONValue,
+        categories: [String], createdAt: Date, updatedAt: Date, expirationDate: Date?, vector: StoredVector
+    ) {
         self.id = id
         self.text = text
         self.contentHash = contentHash
-        self.scopes = scopes
+        self.sharedScopes = sharedScopes
         self.metadata = metadata
         self.categories = categories
         self.createdAt = createdAt

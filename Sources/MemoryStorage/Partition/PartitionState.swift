@@ -31,7 +31,7 @@ public struct PartitionState: Sendable {
     /// keeps one copy of each vector and every reader sees the vectors a snapshot of it would hold.
     public private(set) var memories: [StoredMemory]
     /// Index of each live memory in ``memories``.
-    public private(set) var positions: [UUID: Int]
+    public private(set) var positions: MemoryPositions
     /// History per memory id, oldest first; kept for deleted (invalidated) memories, dropped for purged ones.
     public private(set) var history: MemoryHistory
     /// Answers recorded for idempotency keys.
@@ -58,7 +58,7 @@ public struct PartitionState: Sendable {
     public init(key: PartitionKey) {
         self.key = key
         self.memories = []
-        self.positions = [:]
+        self.positions = MemoryPositions()
         self.history = MemoryHistory()
         self.idempotentResponses = [:]
         self.revision = 0
@@ -75,7 +75,7 @@ public struct PartitionState: Sendable {
     ) {
         self.key = key
         self.memories = Self.quantized(memories)
-        var positions = [UUID: Int](minimumCapacity: memories.count)
+        var positions = MemoryPositions(minimumCapacity: memories.count)
         // By index, not `enumerated()`: that copies every memory (a retain per field) just to read its id.
         for i in memories.indices { positions[memories[i].id] = i }
         self.positions = positions

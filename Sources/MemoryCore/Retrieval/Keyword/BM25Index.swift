@@ -16,11 +16,18 @@ public struct BM25Index: Sendable, Equatable {
     let documentLengths: [UInt32]
     let totalLength: UInt64
     /// Terms in ascending UTF-8 byte order; a term's postings are `postingStarts[t]..<postingStarts[t+1]`.
+    /// Looked up by binary search (``termPosition(_:)``) rather than through a `[String: Int]` table: a
+    /// partition's vocabulary is large (ids, numbers, names), and the table cost ~64 bytes per term for a
+    /// handful of lookups per query.
     let terms: [String]
-    let termIndex: [String: Int]
     let postingStarts: [UInt32]
     let postingRows: [UInt32]
-    let postingFrequencies: [UInt32]
+    /// Each posting's term frequency, one byte: ``largeFrequency`` (rare: a term 255 times or more in one
+    /// memory) marks one held in ``largeFrequencies`` by posting index. Most frequencies are 1, and four bytes
+    /// each were a tenth of a resident partition's search index.
+    let postingFrequencies: [UInt8]
+    let largeFrequencies: [Int: UInt32]
+    static let largeFrequency: UInt8 = .max
 
     /// Indexes `documents` (id and text per row).
     public init(documents: [(id: UUID, text: String)]) {
@@ -68,28 +75,66 @@ public struct BM25Index: Sendable, Equatable {
                   terms: order.map { vocabulary[$0] }, postingStarts: starts, postingRows: rows, postingFrequencies: freqs)
     }
 
-    /// From its parts; `termIndex` (the position of each term) is computed when not given. The terms must be
-    /// distinct strings (equal under `String` comparison), or computing `termIndex` traps.
+    /// From its parts. The terms must be distinct and in ascending UTF-8 byte order.
     init(documentIds: [UUID], documentLengths: [UInt32], totalLength: UInt64, terms: [String],
-         postingStarts: [UInt32], postingRows: [UInt32], postingFrequencies: [UInt32],
-         termIndex: [String: Int]? = nil) {
+         postingStarts: [UInt32], postingRows: [UInt32], postingFrequencies: [UInt32]) {
         self.documentIds = documentIds
         self.documentLengths = documentLengths
         self.totalLength = totalLength
         self.terms = terms
-        self.termIndex = termIndex ?? Dictionary(uniqueKeysWithValues: terms.enumerated().map { ($1, $0) })
         self.postingStarts = postingStarts
         self.postingRows = postingRows
-        self.postingFrequencies = postingFrequencies
+        var large: [Int: UInt32] = [:]
+        self.postingFrequencies = postingFrequencies.indices.map { p in
+            let tf = postingFrequencies[p]
+            guard tf >= UInt32(Self.largeFrequency) else { return UInt8(tf) }
+            large[p] = tf
+            return Self.largeFrequency
+        }
+        self.largeFrequencies = large
     }
 
     public static func == (l: BM25Index, r: BM25Index) -> Bool {
         l.documentIds == r.documentIds && l.documentLengths == r.documentLengths && l.terms == r.terms
             && l.postingStarts == r.postingStarts && l.postingRows == r.postingRows
-            && l.postingFrequencies == r.postingFrequencies
+            && l.postingFrequencies == r.postingFrequencies && l.largeFrequencies == r.largeFrequencies
     }
 
     public var documentCount: Int { documentIds.count }
+
+    /// The term frequency of posting `p`.
+    func frequency(_ p: Int) -> UInt32 {
+        let f = postingFrequencies[p]
+        return f == Self.largeFrequency ? largeFrequencies[p]! : UInt32(f)
+    }
+
+    /// The position of `term` in ``terms`` (binary search by UTF-8 bytes, the order ``terms`` is in); `nil`
+    /// when no row contains it. Terms come from ``TextTokenizer`` (NFKC-normalised), so equal terms have
+    /// equal bytes.
+    func termPosition(_ term: String) -> Int? {
+        var term = term
+        return term.withUTF8 { key in
+            var lo = 0, hi = terms.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                var candidate = terms[mid]
+                let order = candidate.withUTF8 { Self.compare($0, key) }
+                if order == 0 { return mid }
+                if order < 0 { lo = mid + 1 } else { hi = mid }
+            }
+            return nil
+        }
+    }
+
+    /// memcmp order of two byte strings, a proper prefix first: < 0, 0 or > 0.
+    private static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, common)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
 
     /// Inverse document frequency, Lucene's always-positive form: ln(1 + (N − df + 0.5) / (df + 0.5)).
     public func idf(documentFrequency df: Int) -> Double {
@@ -98,7 +143,7 @@ public struct BM25Index: Sendable, Equatable {
 
     /// Number of rows containing `term` (a term after tokenisation).
     func documentFrequency(_ term: String) -> Int {
-        guard let t = termIndex[term] else { return 0 }
+        guard let t = termPosition(term) else { return 0 }
         return Int(postingStarts[t + 1] - postingStarts[t])
     }
 
@@ -144,7 +189,7 @@ public struct BM25Index: Sendable, Equatable {
         for term in distinctTerms {
             let w = corpus.idf(term)
             ideal += w
-            guard let t = termIndex[term] else { continue }
+            guard let t = termPosition(term) else { continue }
             let start = Int(postingStarts[t]), end = Int(postingStarts[t + 1])
             if !touched { dense = [Double](repeating: 0, count: n); touched = true }
             dense.withUnsafeMutableBufferPointer { scores in
@@ -154,7 +199,8 @@ public struct BM25Index: Sendable, Equatable {
                             for p in start..<end {
                                 let row = Int(rows[p])
                                 if !everyRowAllowed && !allowed(row) { continue }
-                                let tf = Double(frequencies[p])
+                                let f = frequencies[p]
+                                let tf = f == Self.largeFrequency ? Double(largeFrequencies[p]!) : Double(f)
                                 let norm = Self.k1 * (1 - b + b * Double(lengths[row]) / avgdl)
                                 scores[row] += w * tf * (Self.k1 + 1) / (tf + norm)
                             }
@@ -170,7 +216,7 @@ public struct BM25Index: Sendable, Equatable {
     /// The query terms (distinct, sorted) that row `row` contains — for explanations.
     public func matchedTerms(row: Int, queryTerms: [String]) -> [String] {
         Array(Set(queryTerms)).sorted().filter { term in
-            guard let t = termIndex[term] else { return false }
+            guard let t = termPosition(term) else { return false }
             var lo = Int(postingStarts[t]), hi = Int(postingStarts[t + 1])
             while lo < hi {
                 let mid = (lo + hi) / 2

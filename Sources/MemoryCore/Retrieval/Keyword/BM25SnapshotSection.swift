@@ -51,7 +51,7 @@ public enum BM25SnapshotSection {
             for p in start..<end {
                 let row = index.postingRows[p]
                 w.varint(UInt64(p == start ? row : row - previous))
-                w.varint(UInt64(index.postingFrequencies[p]))
+                w.varint(UInt64(index.frequency(p)))
                 previous = row
             }
         }
@@ -87,7 +87,8 @@ public enum BM25SnapshotSection {
             }
             var terms = [String]()
             terms.reserveCapacity(termCount)
-            var termIndex = [String: Int](minimumCapacity: termCount)
+            // Only to reject a term equal (under `String` comparison) to an earlier one; not kept.
+            var seenTerms = Set<String>(minimumCapacity: termCount)
             var starts: [UInt32] = [0]
             starts.reserveCapacity(termCount + 1)
             var rows: [UInt32] = [], freqs: [UInt32] = []
@@ -105,7 +106,7 @@ public enum BM25SnapshotSection {
                 guard let term = String(validating: utf8, as: UTF8.self) else {
                     throw BM25FormatError(message: "term \(t) is not UTF-8")
                 }
-                guard termIndex.updateValue(t, forKey: term) == nil else {
+                guard seenTerms.insert(term).inserted else {
                     throw BM25FormatError(message: "term \(t) repeats an earlier term")
                 }
                 terms.append(term)
@@ -129,7 +130,7 @@ public enum BM25SnapshotSection {
                 throw BM25FormatError(message: "document \(row): term frequencies add up to \(frequencySums[row]), its length is \(lengths[row])")
             }
             return BM25Index(documentIds: documentIds, documentLengths: lengths, totalLength: total, terms: terms,
-                             postingStarts: starts, postingRows: rows, postingFrequencies: freqs, termIndex: termIndex)
+                             postingStarts: starts, postingRows: rows, postingFrequencies: freqs)
         }
     }
 

@@ -27,7 +27,7 @@ struct IndexTail: Sendable {
     /// given the journal `changes` between the two; `nil` when more than `maximumChanged` distinct memories
     /// changed, the partition's embedding dimension changed, or the positions do not add up (then the caller
     /// rebuilds).
-    init?(base: SearchSegment, basePositions: [UUID: Int], state: PartitionState,
+    init?(base: SearchSegment, basePositions: MemoryPositions, state: PartitionState,
           changes: ArraySlice<ChangeJournal.Change>, maximumChanged: Int) {
         let baseCount = base.count, count = state.memories.count
         var touched = Set<UUID>(minimumCapacity: changes.count)

@@ -20,7 +20,7 @@ public final class PartitionSearchIndex: Sendable {
     /// A full build over the state at ``origin``: its row `r` was that state's position `r`.
     let base: SearchSegment
     /// Position of each memory of the state at ``origin``.
-    let basePositions: [UUID: Int]
+    let basePositions: MemoryPositions
     /// The memories changed since ``origin``; `nil` for a full build.
     let tail: IndexTail?
 
@@ -44,7 +44,7 @@ public final class PartitionSearchIndex: Sendable {
         }
     }
 
-    init(revision: UInt64, count: Int, origin: IndexOrigin, base: SearchSegment, basePositions: [UUID: Int],
+    init(revision: UInt64, count: Int, origin: IndexOrigin, base: SearchSegment, basePositions: MemoryPositions,
          tail: IndexTail?) {
         self.revision = revision
         self.count = count

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+@testable import MemoryStorage
+
+@Suite("Memory positions table")
+struct MemoryPositionsTests {
+    @Test("random sets, overwrites and removals answer as a Dictionary does", arguments: [1, 2, 3])
+    func matchesDictionary(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        // Sequential ids (as time-ordered ids are) and random ones.
+        let ids = (0..<3_000).map { i in
+            i % 2 == 0 ? UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", i))! : UUID()
+        }
+        var table = MemoryPositions()
+        var expected: [UUID: Int] = [:]
+        for step in 0..<20_000 {
+            let id = ids[Int(rng.next() % UInt64(ids.count))]
+            switch rng.next() % 3 {
+            case 0:
+                #expect(table.removeValue(forKey: id) == expected.removeValue(forKey: id), "step \(step)")
+            default:
+                let position = Int(rng.next() % 1_000_000)
+                table[id] = position
+                expected[id] = position
+            }
+            #expect(table.count == expected.count)
+        }
+        for id in ids { #expect(table[id] == expected[id]) }
+    }
+
+    private struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}
