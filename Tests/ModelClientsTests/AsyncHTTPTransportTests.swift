@@ -20,7 +20,9 @@ import TestSupport
         let clock = ContinuousClock()
         let started = clock.now
         #expect(try await client.embed(["xy"], purpose: .document) == answer)
-        #expect(clock.now - started < .seconds(3), "the reset cost \(clock.now - started)")
+        // libcurl's silent resend stalled 30 s here; a retry at once is far below. Generous because the whole test
+        // process (hundreds of tests in parallel) shares two cores: under that load this once took 3.003 s.
+        #expect(clock.now - started < .seconds(10), "the reset cost \(clock.now - started)")
         #expect(await sleeps.waits.count == 1, "one retry after the reset")
         #expect(try await server.recorded().requests.count == 3)
     }
