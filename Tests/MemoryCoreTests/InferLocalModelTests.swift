@@ -28,7 +28,7 @@ import TestSupport
     }
 
     @Test func aLlamaCppServerGetsBothCallsInJSONObjectModeWithTheSchema() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(expect: ["reject_formats": ["json_schema": Self.llamaCpp500]], [
             chatEntry(#"{"facts": ["Lives in Munich"]}"#, prompt: 90, completion: 9),
@@ -47,7 +47,7 @@ import TestSupport
     }
 
     @Test func promptOnlyAnswersInProseAndFencesAreRepairedAndApplied() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(expect: ["reject_formats": [
             "json_schema": Self.llamaCpp500, "json_object+schema": Self.noJSONObject, "json_object": Self.noJSONObject,
@@ -62,7 +62,7 @@ import TestSupport
     }
 
     @Test func oneDecisionOfTheWrongKindRejectsTheWholeAnswer() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             chatEntry(#"{"facts": ["Likes green tea", "Has a dog"]}"#),
@@ -79,7 +79,7 @@ import TestSupport
     }
 
     @Test func anAddMakesAtMostTwoModelCalls() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         let manyFacts = (0..<30).map { "Fact number \($0)" }
         try await server.script([

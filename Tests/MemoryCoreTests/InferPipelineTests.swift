@@ -41,7 +41,7 @@ import TestSupport
     }
 
     @Test func aNewFactIsAddedAndTheModelSeesOnlyTemporaryIds() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(expect: ["style": "azure-deployment", "auth": ["api-key": "k"]], [
             facts(["Prefers dark mode"]),
@@ -72,7 +72,7 @@ import TestSupport
     }
 
     @Test func aContradictionUpdatesTheRightMemory() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             facts(["Prefers weekly invoices"]),
@@ -85,7 +85,7 @@ import TestSupport
     }
 
     @Test func aRetractionDeletesTheMemory() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             facts(["No longer has a dog"]),
@@ -98,7 +98,7 @@ import TestSupport
     }
 
     @Test func aDuplicateChangesNothing() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             facts(["Is based in Berlin"]),
@@ -110,7 +110,7 @@ import TestSupport
     }
 
     @Test func hallucinatedIdsAreIgnoredAndEachMemoryChangesOnce() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             facts(["Prefers weekly invoices", "Moved to Munich", "Likes tea"]),
@@ -130,7 +130,7 @@ import TestSupport
     }
 
     @Test func anEmptyExtractionMakesAnEmptyPlanWithoutASecondCall() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([facts([], prompt: 40, completion: 4)])
         let lookups = LookupCounter()
@@ -145,7 +145,7 @@ import TestSupport
     }
 
     @Test func withoutRelatedMemoriesEveryFactIsAddedWithoutADecisionCall() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([facts(["Prefers weekly invoices", "prefers weekly invoices ", "Works at Contoso"])])
         let plan = try await pipeline(server).plan(input("Weekly invoices. I work at Contoso.")) { _ in [] }
@@ -154,7 +154,7 @@ import TestSupport
     }
 
     @Test func theExtractionPromptCarriesTimeRolesAndTheCallersGuidance() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([facts([])])
         let guided = input("My review is next Friday.", includes: "work deadlines", excludes: "health information",
@@ -171,7 +171,7 @@ import TestSupport
     }
 
     @Test func unusableAnswersAreClearErrors() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["chat_json": ["memories": ["x"]]],

@@ -8,7 +8,7 @@ import TestSupport
 /// retried; a stalled server ends the attempt at its timeout.
 @Suite struct AsyncHTTPTransportTests {
     @Test func aResetConnectionIsRetriedAtOnce() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([["embeddings": "auto", "dim": 2], ["reset": true], ["embeddings": "auto", "dim": 2]])
         let sleeps = SleepRecorder()
@@ -28,7 +28,7 @@ import TestSupport
     }
 
     @Test func aStalledServerEndsTheAttemptAtItsTimeout() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([["embeddings": "auto", "dim": 2, "delay": 30]])
         let url = server.baseURL.appendingPathComponent("v1/embeddings").absoluteString + "?secret=not-in-errors"
@@ -54,7 +54,7 @@ import TestSupport
     }
 
     @Test func aBodyThatStallsAfterTheHeadEndsTheAttemptAtItsTimeout() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([["embeddings": "auto", "dim": 2, "stall_body": 30]])
         let url = server.baseURL.appendingPathComponent("v1/embeddings")

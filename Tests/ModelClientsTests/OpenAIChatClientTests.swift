@@ -24,7 +24,7 @@ import TestSupport
     }
 
     @Test func structuredOutputRequestShapeAndUsage() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(
             expect: ["style": "azure-deployment", "deployment": "gpt-4o-mini", "api_version": "2024-10-21",
@@ -54,7 +54,7 @@ import TestSupport
     }
 
     @Test func openAICompatibleChatUsesBearerModelAndMaxCompletionTokens() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(expect: ["style": "openai", "model": "llama3.1", "auth": ["authorization": "Bearer sk-local"]],
                                 [chatEntry(#"{"facts":[]}"#)])
@@ -70,7 +70,7 @@ import TestSupport
     }
 
     @Test func rejectedJSONSchemaFallsBackToJSONObjectAndRemembersIt() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 400, "json": ["error": ["code": "BadRequest", "message":
@@ -96,7 +96,7 @@ import TestSupport
     }
 
     @Test func contentFilterErrorsAndFilteredOutputAreRefusals() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 400, "json": ["error": [
@@ -119,7 +119,7 @@ import TestSupport
     }
 
     @Test func aRefusalIsRefused() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([chatEntry(nil, refusal: "I'm sorry, I can't help with that.")])
         do {
@@ -131,7 +131,7 @@ import TestSupport
     }
 
     @Test func truncatedAndNonJSONAnswersAreMalformed() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             chatEntry(#"{"facts":["Lives in Ber"#, finishReason: "length"),
@@ -153,7 +153,7 @@ import TestSupport
     /// A CPU-served model sends nothing until its answer is ready; the per-attempt timeout, not the URL
     /// session's 60-second idle default, decides how long that may take.
     @Test func anAnswerSlowerThanAMinuteIsAwaitedWithinTheChatTimeout() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         var slow = chatEntry(#"{"facts":["slow"]}"#)
         slow["delay"] = 63
@@ -167,7 +167,7 @@ import TestSupport
     }
 
     @Test func throttledChatIsRetriedAndSucceeds() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 429, "headers": ["retry-after-ms": "250"], "json": ["error": ["code": "429", "message": "slow down"]]],

@@ -11,7 +11,7 @@ import TestSupport
     }
 
     @Test func azureDeploymentBatchesOrdersByIndexAndSendsKeyVersionAndDimensions() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(
             expect: ["style": "azure-deployment", "deployment": "emb-small", "api_version": "2024-10-21",
@@ -40,7 +40,7 @@ import TestSupport
     }
 
     @Test func azureV1PutsTheDeploymentInTheBodyAndUsesBearerTokens() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(
             expect: ["style": "azure-v1", "model": "text-embedding-3-small",
@@ -60,7 +60,7 @@ import TestSupport
     }
 
     @Test func openAICompatibleServerGetsModelInBodyAndNoCredentials() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(expect: ["style": "openai", "model": "nomic-embed-text", "auth": "none", "max_batch": 32],
                                 [["embeddings": "auto", "dim": 6]])
@@ -77,7 +77,7 @@ import TestSupport
     }
 
     @Test func dimensionMismatchNamesBothSizes() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([["embeddings": "auto", "dim": 5]])
         let client = OpenAIEmbeddingClient(
@@ -92,7 +92,7 @@ import TestSupport
     }
 
     @Test func throttlingHonoursRetryAfterMsThenRetryAfterSeconds() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         let throttled: [String: Any] = ["error": ["code": "429", "message": "Requests have exceeded token rate limit"]]
         try await server.script([
@@ -113,7 +113,7 @@ import TestSupport
     }
 
     @Test func serverErrorsAreRetriedWithBackoffThenSucceed() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 503, "json": ["error": ["code": "ServiceUnavailable", "message": "busy"]]],
@@ -132,7 +132,7 @@ import TestSupport
     }
 
     @Test func exhaustedRetriesAreTypedErrors() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 502, "json": ["error": ["message": "bad gateway"]], "repeat": 3],
@@ -161,7 +161,7 @@ import TestSupport
     }
 
     @Test func aRetryAfterBeyondTheBudgetFailsAtOnce() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 429, "headers": ["Retry-After": "45"], "json": ["error": ["code": "429", "message": "retry after 45 seconds"]]],
@@ -182,7 +182,7 @@ import TestSupport
     }
 
     @Test func malformedJSONAndWrongCountsAreMalformedResponses() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 200, "raw": "{\"data\": [ {\"index\": 0, \"embedding\": [1, 2"],
@@ -203,7 +203,7 @@ import TestSupport
     }
 
     @Test func aBatchTooLargeForTheServerIsSplit() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 422, "json": ["error": "batch size 4 > maximum allowed batch size 2", "error_type": "Validation"]],
@@ -220,7 +220,7 @@ import TestSupport
     }
 
     @Test func unauthorizedAndNotFoundAreNotRetried() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 401, "json": ["error": ["code": "401", "message": "Access denied due to invalid subscription key"]]],
@@ -247,7 +247,7 @@ import TestSupport
     }
 
     @Test func timeoutsAndRefusedConnectionsAreRetriedThenReported() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([["embeddings": "auto", "dim": 2, "delay": 10], ["embeddings": "auto", "dim": 2]])
         let sleeps = SleepRecorder()

@@ -18,7 +18,7 @@ import TestSupport
     }
 
     @Test func badRequestsAreRejectedAndListed() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(expect: ["auth": ["api-key": "right"]], [["embeddings": "auto"]])
         let json = ["Content-Type": "application/json"]

@@ -36,7 +36,7 @@ import TestSupport
     }
 
     @Test func aLlamaCppStyle500IsNotRetriedButAnsweredInJSONObjectModeWithTheSchema() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(expect: ["style": "openai", "model": "gemma3-270m", "auth": "none",
                                          "reject_formats": ["json_schema": Self.llamaCppRejection]],
@@ -66,7 +66,7 @@ import TestSupport
     }
 
     @Test func everyRejectedModeStepsDownOnceToPromptOnlyAndTheJSONIsTakenOutOfTheText() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(expect: ["reject_formats": [
             "json_schema": ["status": 400, "json": ["error": ["message": "Unsupported parameter: 'response_format.json_schema'"]]],
@@ -94,7 +94,7 @@ import TestSupport
     }
 
     @Test func theNegotiatedModeIsRememberedPerModelAcrossClients() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script(expect: ["reject_formats": ["json_schema": Self.llamaCppRejection]],
                                 [chatEntry(#"{"facts":[]}"#), chatEntry(#"{"facts":[]}"#), chatEntry(#"{"facts":[]}"#)])
@@ -109,7 +109,7 @@ import TestSupport
     }
 
     @Test func aServerErrorThatIsNotAboutTheFormatIsRetriedWithoutDowngrading() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 500, "json": ["error": ["message": "CUDA error: out of memory", "type": "internal_server_error"]]],
@@ -124,7 +124,7 @@ import TestSupport
     }
 
     @Test func aServerThatRejectsEveryFormatEndsWithAClearError() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         let refuse: [String: Any] = ["status": 400, "json": ["error": ["message": "response_format is not supported"]]]
         let broken: [String: Any] = ["status": 400, "json": ["error": ["message": "the prompt template needs a json schema"]]]
@@ -142,7 +142,7 @@ import TestSupport
     }
 
     @Test func credentialAndContentFilterErrorsNeverTriggerAFallback() async throws {
-        let server = try ScriptedModelServer()
+        let server = try await ScriptedModelServer.start()
         defer { server.stop() }
         try await server.script([
             ["status": 401, "json": ["error": ["message": "invalid api key for response_format requests"]]],

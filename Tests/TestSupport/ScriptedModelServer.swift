@@ -6,7 +6,7 @@ import ModelClients
 
 /// Shared by the ModelClients and MemoryCore tests.
 /// Runs `Tests/model-server/scripted_openai_server.py` on loopback for one test, scripts its answers and
-/// reads back what it received. Stopped by `stop()` (and on deinit as a safety net).
+/// reads back what it received. Started by ``start()``; stopped by `stop()` (and on deinit as a safety net).
 public final class ScriptedModelServer {
     public let port: Int
     private let process: Process
@@ -14,7 +14,18 @@ public final class ScriptedModelServer {
     /// Base URL of the server, e.g. `http://127.0.0.1:41234`.
     public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    public init() throws {
+    /// Starts the server and returns once it listens. The wait for its port (a Python start, up to a second on
+    /// two busy cores) happens on a thread of its own, not on one of the concurrency pool's few threads, where
+    /// it would hold up every other test's timers and continuations.
+    public static func start() async throws -> sending ScriptedModelServer {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ScriptedModelServer, any Error>) in
+            Thread.detachNewThread {
+                do { continuation.resume(returning: try ScriptedModelServer()) } catch { continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    private init() throws {
         let script = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("model-server/scripted_openai_server.py")
