@@ -4,6 +4,7 @@ import Logging
 import Testing
 import MemoryStorage
 import ModelClients
+import TestSupport
 @testable import MemoryCore
 
 /// Property: whatever the add and update parsers accept, storage reads back — through the log (a fresh process)

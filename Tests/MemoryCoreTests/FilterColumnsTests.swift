@@ -2,6 +2,7 @@ import Foundation
 import JSONModel
 import MemoryStorage
 import Testing
+import TestSupport
 @testable import MemoryCore
 
 /// The search index evaluates filters over columns; these tests hold it to exactly the per-memory semantics.

@@ -2,6 +2,7 @@ import Foundation
 import JSONModel
 import MemoryStorage
 import Testing
+import TestSupport
 @testable import MemoryCore
 
 /// Random partitions and random write batches for the incremental-index tests, plus the comparison of a

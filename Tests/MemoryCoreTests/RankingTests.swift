@@ -1,6 +1,7 @@
 import Foundation
 import MemoryStorage
 import Testing
+import TestSupport
 @testable import MemoryCore
 
 /// The ranking principles of ``RankingOptions`` (docs/retrieval.md, "Ranking"), each on a small partition made

@@ -1,6 +1,7 @@
 import Foundation
 import MemoryStorage
 import Testing
+import TestSupport
 @testable import MemoryCore
 
 @Suite("Search index cache and memory block")

@@ -1,21 +1,11 @@
 import Foundation
 import JSONModel
 import MemoryStorage
+import TestSupport
 @testable import MemoryCore
 
-/// Deterministic data for retrieval tests: a seeded generator, random and clustered unit vectors, partitions.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
+/// Deterministic data for retrieval tests: random and clustered unit vectors, partitions (drawn with
+/// ``SeededGenerator``).
 enum RetrievalFixtures {
     static func gaussian(_ rng: inout SeededGenerator) -> Float {
         let u1 = max(Float.random(in: 0..<1, using: &rng), 1e-7), u2 = Float.random(in: 0..<1, using: &rng)

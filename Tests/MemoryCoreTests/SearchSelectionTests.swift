@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import MemoryCore
 
 /// The small structures a search ranks with: the top-k selection must equal a full sort's prefix, the position

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import MemoryStorage
 
 @Suite("Memory positions table")
 struct MemoryPositionsTests {
     @Test("random sets, overwrites and removals answer as a Dictionary does", arguments: [1, 2, 3])
     func matchesDictionary(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         // Sequential ids (as time-ordered ids are) and random ones.
         let ids = (0..<3_000).map { i in
             i % 2 == 0 ? UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", i))! : UUID()
@@ -26,17 +27,5 @@ struct MemoryPositionsTests {
             #expect(table.count == expected.count)
         }
         for id in ids { #expect(table[id] == expected[id]) }
-    }
-
-    private struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
