@@ -156,6 +156,7 @@ import Testing
         let all = try await store.listAll(prefix: "t/", pageSize: 2)
         #expect(all.map(\.name) == (names + ["t/acme/p/user/bob-other/log/0000.log", "t/zeta/x"]).sorted())
         #expect(all.first?.name == "t/acme/p/user/bob-other/log/0000.log", "'-' sorts before '/'")
+        #expect(try await store.listNames(prefix: "t/") == all.map(\.name))
         let first = try #require(all.first(where: { $0.name == names[0] }))
         #expect(first.size == names[0].utf8.count)
         #expect(first.kind == .block)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import MemoryStorage
 
 @Suite struct FileBlobStoreTests {
@@ -129,6 +130,20 @@ import Testing
         #expect(all.first { $0.name == "a/b" }?.size == 3)
     }
 
+    @Test func namesOnlyListingMatchesTheFullListingInByteOrder() async throws {
+        let (s, _) = try TestBlobStores.fileStore()
+        // Upper case, digits, '-', '.', '_' and '/' sort by byte value: '-' < '.' < '/' < '0' < 'A' < '_' < 'a'.
+        let names = ["x/a", "x/A", "x/_", "x/-", "x/.a", "x/0", "x/a/b", "x/a-b", "x/a.b", "x/ab", "y/z", "x.y"]
+        for n in names { try await s.put(n, data: Data(n.utf8), condition: .none) }
+        let byBytes = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for prefix in ["", "x", "x/", "x/a", "x/a/", "y/", "zzz"] {
+            let full = try await s.listAll(prefix: prefix).map(\.name)
+            #expect(try await s.listNames(prefix: prefix) == full, "prefix \(prefix)")
+            #expect(full == byBytes.filter { $0.hasPrefix(prefix) }, "prefix \(prefix)")
+        }
+        await #expect(throws: BlobStoreError.invalidName("a b")) { try await s.listNames(prefix: "a b") }
+    }
+
     @Test func deleteWithConditions() async throws {
         let (s, _) = try TestBlobStores.fileStore()
         let t = try await s.put("d", data: Data("x".utf8), condition: .none)
@@ -141,11 +156,44 @@ import Testing
         #expect(try await s.listAll(prefix: "").isEmpty)
     }
 
-    @Test(arguments: ["", "a//b", "../x", "a/../b", "a/./b", "/a", "a/", "a b", "a~", "é", "a\\b"])
+    @Test(arguments: ["", "a//b", "../x", "a/../b", "a/./b", "/a", "a/", "a b", "a~", "é", "a\\b", ".", "..", "a/..",
+                      "./a", String(repeating: "x", count: FileBlobStore.maxSegmentBytes + 1),
+                      "a/" + String(repeating: "x", count: FileBlobStore.maxSegmentBytes + 1) + "/b",
+                      String(repeating: "abc/", count: 256) + "d"])
     func invalidNamesAreRejected(_ name: String) async throws {
         let (s, _) = try TestBlobStores.fileStore()
         await #expect(throws: BlobStoreError.invalidName(name)) { try await s.put(name, data: Data(), condition: .none) }
         await #expect(throws: BlobStoreError.invalidName(name)) { try await s.get(name) }
+    }
+
+    @Test(arguments: ["...", ".a", "a.", "a..b", "..a", String(repeating: "x", count: FileBlobStore.maxSegmentBytes),
+                      String(repeating: "abc/", count: 255) + "defg"])
+    func unusualButValidNamesAreTaken(_ name: String) async throws {
+        let (s, _) = try TestBlobStores.fileStore()
+        try await s.put(name, data: Data(name.utf8), condition: .none)
+        #expect(try await s.get(name).data == Data(name.utf8))
+    }
+
+    /// The one-pass name check against the rule written out plainly, on random names over the characters that
+    /// matter (letters, dots, slashes, a space), with long segments and long names among them.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func theNameCheckFollowsTheRule(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        func rule(_ name: String) -> Bool {
+            guard !name.isEmpty, name.utf8.count <= 1024, name.utf8.allSatisfy(FileBlobStore.isNameByte) else { return false }
+            return name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { seg in
+                !seg.isEmpty && seg != "." && seg != ".." && seg.utf8.count <= FileBlobStore.maxSegmentBytes
+            }
+        }
+        let alphabet: [Character] = ["a", "Z", "0", ".", ".", "/", "/", "-", "_", " "]
+        for _ in 0..<5_000 {
+            let long = Int.random(in: 0..<10, using: &rng) == 0
+            let count = long ? Int.random(in: 200..<1100, using: &rng) : Int.random(in: 0..<8, using: &rng)
+            var name = String((0..<count).map { _ in alphabet.randomElement(using: &rng)! })
+            if long, Bool.random(using: &rng) { name = name.replacingOccurrences(of: "/", with: "a") }
+            let accepted = (try? FileBlobStore.validate(name)) != nil
+            #expect(accepted == rule(name), "\(name.debugDescription)")
+        }
     }
 
     @Test func concurrentAppendersWithPositionsAllLand() async throws {

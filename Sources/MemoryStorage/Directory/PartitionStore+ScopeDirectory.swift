@@ -22,12 +22,13 @@ extension PartitionStore {
     /// name order. May include partitions that no longer hold such a memory; never misses one that does.
     public func partitions(tenant: String, carrying scope: PartitionOwner) async throws -> [PartitionKey] {
         let prefix = ScopeDirectory.prefix(tenant: tenant, scope: scope)
-        let items = try await storage(PartitionKey(tenant: tenant, owner: scope), prefix) {
-            try await self.blobs.listAll(prefix: prefix)
+        let names = try await storage(PartitionKey(tenant: tenant, owner: scope), prefix) {
+            try await self.blobs.listNames(prefix: prefix)
         }
         var keys: [PartitionKey] = []
-        for item in items {
-            if let (_, partition) = try await scopeEntry(item.name, tenant: tenant) { keys.append(partition) }
+        keys.reserveCapacity(names.count)
+        for name in names {
+            if let (_, partition) = try await scopeEntry(name, tenant: tenant) { keys.append(partition) }
         }
         return keys
     }

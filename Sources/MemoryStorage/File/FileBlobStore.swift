@@ -130,15 +130,8 @@ public struct FileBlobStore: BlobStore {
     }
 
     public func list(prefix: String, marker: String?, maxResults: Int) async throws -> BlobListPage {
-        if !prefix.isEmpty {
-            guard prefix.utf8.allSatisfy(Self.isNameByte) else { throw BlobStoreError.invalidName(prefix) }
-        }
-        // Walk only the deepest folder that contains every name with this prefix.
-        let dirPart = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
-        var names: [String] = []
-        collect(dir: dirPart, prefix: prefix, into: &names)
-        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        if let marker { names = names.filter { marker.utf8.lexicographicallyPrecedes($0.utf8) } }
+        var names = try sortedNames(prefix: prefix)
+        if let marker { names = names.filter { Self.bytewisePrecedes(marker, $0) } }
         let limit = max(1, maxResults)
         var items: [BlobProperties] = []
         var index = 0
@@ -153,6 +146,24 @@ public struct FileBlobStore: BlobStore {
         }
         let more = index < names.count
         return BlobListPage(items: items, nextMarker: more ? items.last?.name ?? names[index - 1] : nil)
+    }
+
+    /// The names only: no file is opened, where ``list(prefix:marker:maxResults:)`` reads each one's header.
+    public func listNames(prefix: String) async throws -> [String] {
+        try sortedNames(prefix: prefix)
+    }
+
+    /// The names of the blobs under `prefix`, in byte order.
+    private func sortedNames(prefix: String) throws -> [String] {
+        if !prefix.isEmpty {
+            guard prefix.utf8.allSatisfy(Self.isNameByte) else { throw BlobStoreError.invalidName(prefix) }
+        }
+        // Walk only the deepest folder that contains every name with this prefix.
+        let dirPart = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
+        var names: [String] = []
+        collect(dir: dirPart, prefix: prefix, into: &names)
+        names.sort(by: Self.bytewisePrecedes)
+        return names
     }
 
     public func delete(_ name: String, condition: WriteCondition) async throws {
@@ -183,14 +194,41 @@ public struct FileBlobStore: BlobStore {
     /// The longest blob-name segment this store takes (255 bytes less the file suffixes it adds).
     public static let maxSegmentBytes = 234
 
+    /// Every read and write checks its name, so this is one pass over the bytes, allocating nothing.
     static func validate(_ name: String) throws {
-        guard !name.isEmpty, name.utf8.count <= 1024, name.utf8.allSatisfy(isNameByte) else {
-            throw BlobStoreError.invalidName(name)
+        let bytes = name.utf8
+        guard !bytes.isEmpty, bytes.count <= 1024 else { throw BlobStoreError.invalidName(name) }
+        // The segment being read: its length, and whether it is dots only (`.` and `..` are refused).
+        var length = 0
+        var onlyDots = true
+        // A file-name component holds 255 bytes; the blob's file adds `~` and its temporary `~tmp.` + 16 hex.
+        func segmentIsValid() -> Bool { length > 0 && length <= maxSegmentBytes && !(onlyDots && length <= 2) }
+        for b in bytes {
+            guard isNameByte(b) else { throw BlobStoreError.invalidName(name) }
+            if b == UInt8(ascii: "/") {
+                guard segmentIsValid() else { throw BlobStoreError.invalidName(name) }
+                length = 0
+                onlyDots = true
+            } else {
+                length += 1
+                if b != UInt8(ascii: ".") { onlyDots = false }
+            }
         }
-        for seg in name.split(separator: "/", omittingEmptySubsequences: false) {
-            if seg.isEmpty || seg == "." || seg == ".." { throw BlobStoreError.invalidName(name) }
-            // A file-name component holds 255 bytes; the blob's file adds `~` and its temporary `~tmp.` + 16 hex.
-            if seg.utf8.count > maxSegmentBytes { throw BlobStoreError.invalidName(name) }
+        guard segmentIsValid() else { throw BlobStoreError.invalidName(name) }
+    }
+
+    /// Whether `a` sorts before `b` byte by byte, as Azure orders blob names.
+    static func bytewisePrecedes(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { pa in
+            b.withUTF8 { pb in
+                let common = min(pa.count, pb.count)
+                if common > 0 {
+                    let order = memcmp(pa.baseAddress!, pb.baseAddress!, common)
+                    if order != 0 { return order < 0 }
+                }
+                return pa.count < pb.count
+            }
         }
     }
 

@@ -188,13 +188,13 @@ public final class PartitionStore: Sendable {
     public func partitions(tenant: String, idHintHex: String) async throws -> [PartitionKey] {
         let prefix = OwnerDirectory.prefix(tenant: tenant, idHintHex: idHintHex)
         let anyKey = PartitionKey(tenant: tenant, owner: PartitionOwner(kind: .user, id: ""))
-        let items = try await storage(anyKey, prefix) { try await self.blobs.listAll(prefix: prefix) }
+        let names = try await storage(anyKey, prefix) { try await self.blobs.listNames(prefix: prefix) }
         var keys: [PartitionKey] = []
-        for item in items {
-            guard let (kind, id) = OwnerDirectory.parse(entry: item.name) else { continue }
+        for name in names {
+            guard let (kind, id) = OwnerDirectory.parse(entry: name) else { continue }
             if let id {
                 keys.append(PartitionKey(tenant: tenant, owner: PartitionOwner(kind: kind, id: id)))
-            } else if let stored = try await storedId(anyKey, item.name) {
+            } else if let stored = try await storedId(anyKey, name) {
                 keys.append(PartitionKey(tenant: tenant, owner: PartitionOwner(kind: kind, id: stored)))
             }
         }
@@ -221,13 +221,13 @@ public final class PartitionStore: Sendable {
     public func partitions(tenant: String?) async throws -> [PartitionKey] {
         let prefix = tenant.map { PartitionKey.tenantPrefix($0) } ?? "t/"
         let anyKey = PartitionKey(tenant: tenant ?? "", owner: PartitionOwner(kind: .user, id: ""))
-        let items = try await storage(anyKey, prefix) { try await self.blobs.listAll(prefix: prefix) }
+        let names = try await storage(anyKey, prefix) { try await self.blobs.listNames(prefix: prefix) }
         var seen = Set<PartitionKey>()
         var seenHashed = Set<String>()
         var result: [PartitionKey] = []
-        for item in items {
+        for name in names {
             // t/{tenant}/p/{kind}/{id segment}/...
-            let parts = item.name.split(separator: "/", omittingEmptySubsequences: false)
+            let parts = name.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count >= 6, parts[0] == "t", parts[2] == "p",
                   let t = BlobNameEscaping.unescape(String(parts[1])),
                   let kind = OwnerKind(rawValue: String(parts[3])) else { continue }
