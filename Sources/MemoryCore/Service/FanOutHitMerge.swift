@@ -4,14 +4,13 @@ import Foundation
 ///
 /// The order is exactly that of one stable sort of all the partitions' hits, concatenated in partition order, by
 /// score (highest first), then memory id (ascending as `uuidString`, the order answers have always used), then
-/// place in the concatenation. But it keeps only the `topK` best as it goes, as (score, partition, place)
-/// references: no hit is copied or moved except the `topK` returned, and an id is compared only on a score tie.
+/// place in the concatenation. But it keeps only the `topK` best as it goes (``BestSoFar``), as (score,
+/// partition, place) references: no hit is copied or moved except the `topK` returned, and an id is compared
+/// only on a score tie.
 enum FanOutHitMerge {
     /// The best `topK` of `lists` (each one partition's hits), best first.
     static func best(_ topK: Int, of lists: [[SearchHit]]) -> [SearchHit] {
         guard topK > 0 else { return [] }
-        var best: [HitReference] = []
-        best.reserveCapacity(topK + 1)
         func precedes(_ a: HitReference, _ b: HitReference) -> Bool {
             if a.score != b.score { return a.score > b.score }
             let idA = lists[a.list][a.place].memory.id
@@ -19,24 +18,13 @@ enum FanOutHitMerge {
             if idA != idB { return idPrecedes(idA, idB) }
             return (a.list, a.place) < (b.list, b.place)
         }
+        var best = BestSoFar<HitReference>(limit: topK)
         for (list, hits) in lists.enumerated() {
             for (place, hit) in hits.enumerated() {
-                let candidate = HitReference(score: hit.score, list: list, place: place)
-                if best.count == topK {
-                    guard precedes(candidate, best[topK - 1]) else { continue }
-                    best.removeLast()
-                }
-                // The first kept reference the candidate precedes (binary search: `best` is in order).
-                var low = 0
-                var high = best.count
-                while low < high {
-                    let middle = (low + high) / 2
-                    if precedes(candidate, best[middle]) { high = middle } else { low = middle + 1 }
-                }
-                best.insert(candidate, at: low)
+                best.offer(HitReference(score: hit.score, list: list, place: place), by: precedes)
             }
         }
-        return best.map { lists[$0.list][$0.place] }
+        return best.elements.map { lists[$0.list][$0.place] }
     }
 
     /// Whether `a` comes before `b` in `uuidString` order, without making the strings: the string spells the 16

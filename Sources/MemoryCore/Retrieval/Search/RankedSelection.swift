@@ -2,8 +2,8 @@
 /// position (a total order, positions being distinct) — best first, as item indices.
 ///
 /// A search ranks a few hundred candidates and keeps `top_k` of them: rather than sorting them all (a stable
-/// sort of the whole candidate list measured ~5 % of a hybrid search), one pass keeps a sorted list of the
-/// best so far, which most candidates leave after one comparison. When most items are kept it sorts instead.
+/// sort of the whole candidate list measured ~5 % of a hybrid search), one pass keeps the best so far
+/// (``BestSoFar``). When most items are kept it sorts instead.
 /// Either way the result is exactly the first `limit` of the fully sorted list.
 enum RankedSelection {
     private struct Key {
@@ -30,22 +30,11 @@ enum RankedSelection {
             keys.sort { $0.ranksBefore($1) }
             return keys.prefix(limit).map(\.index)
         }
-        var top: [Key] = []
-        top.reserveCapacity(limit + 1)
+        var top = BestSoFar<Key>(limit: limit)
         for i in 0..<count {
             let (score, position) = key(i)
-            let candidate = Key(score: score, position: position, index: i)
-            if top.count == limit {
-                guard candidate.ranksBefore(top[limit - 1]) else { continue }
-                top.removeLast()
-            }
-            var lo = 0, hi = top.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if top[mid].ranksBefore(candidate) { lo = mid + 1 } else { hi = mid }
-            }
-            top.insert(candidate, at: lo)
+            top.offer(Key(score: score, position: position, index: i)) { $0.ranksBefore($1) }
         }
-        return top.map(\.index)
+        return top.elements.map(\.index)
     }
 }
