@@ -10,12 +10,13 @@ struct BackgroundLoadedEmbedderTests {
     func loadsInBackground() async throws {
         let started = ContinuousClock.now
         let embedder = BackgroundLoadedEmbedder(model: "hash", dimension: 64) {
-            Thread.sleep(forTimeInterval: 0.3)
+            Thread.sleep(forTimeInterval: 1)
             return HashingEmbedder(dimension: 64)
         }
-        #expect(ContinuousClock.now - started < .milliseconds(200), "the constructor waited for the load")
+        // Well under the load's second, with room for a busy machine.
+        #expect(ContinuousClock.now - started < .milliseconds(700), "the constructor waited for the load")
         let vectors = try await embedder.embed(["coffee", "tea"], purpose: .document)
-        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        #expect(ContinuousClock.now - started >= .seconds(1))
         #expect(vectors == (try await HashingEmbedder(dimension: 64).embed(["coffee", "tea"], purpose: .document)))
         #expect(embedder.model == "hash" && embedder.dimension == 64)
     }
