@@ -128,9 +128,9 @@ public protocol BlobStore: Sendable {
     /// Lists blobs whose names start with `prefix`, at most `maxResults` per page, in name order.
     func list(prefix: String, marker: String?, maxResults: Int) async throws -> BlobListPage
 
-    /// The names of every blob under `prefix`, in name order (all pages). What a directory listing needs; a
-    /// store that can give names more cheaply than ``list(prefix:marker:maxResults:)`` gives properties says so
-    /// here (the folder store opens no file), the others take the default, built on `list`.
+    /// The names of every blob under `prefix`, in name order (all pages): what a directory listing needs. A
+    /// store that can list names more cheaply than ``list(prefix:marker:maxResults:)`` lists properties
+    /// implements it (the folder store then opens no file); the others get the default, built on `list`.
     func listNames(prefix: String) async throws -> [String]
 
     /// Deletes a blob if `condition` holds (`.none` or `.ifMatch`).
