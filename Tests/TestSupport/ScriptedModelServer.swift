@@ -14,18 +14,14 @@ public final class ScriptedModelServer {
     /// Base URL of the server, e.g. `http://127.0.0.1:41234`.
     public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    /// Starts the server and returns once it listens. The wait for its port (a Python start, up to a second on
-    /// two busy cores) happens on a thread of its own, not on one of the concurrency pool's few threads, where
-    /// it would hold up every other test's timers and continuations.
+    /// Starts the server and returns once it listens.
+    ///
+    /// The process is spawned here, on the caller's thread, as every other test helper spawns its processes:
+    /// spawning many at once from threads of their own left some children whose exit Foundation's `Process`
+    /// never noticed (zombies, `isRunning` true forever). Only the wait for the port line (a Python start, up to
+    /// a second on two busy cores) runs on a thread of its own, so that it holds up none of the concurrency
+    /// pool's few threads, and with them every other test's timers and continuations.
     public static func start() async throws -> sending ScriptedModelServer {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ScriptedModelServer, any Error>) in
-            Thread.detachNewThread {
-                do { continuation.resume(returning: try ScriptedModelServer()) } catch { continuation.resume(throwing: error) }
-            }
-        }
-    }
-
-    private init() throws {
         let script = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("model-server/scripted_openai_server.py")
@@ -36,33 +32,52 @@ public final class ScriptedModelServer {
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
         try process.run()
-        self.process = process
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = await firstLine(of: stdout.fileHandleForReading)
         guard let port = Int(text) else {
             process.terminate()
             throw ScriptedServerError.startFailed(output: text)
         }
+        return ScriptedModelServer(process: process, port: port)
+    }
+
+    private init(process: Process, port: Int) {
+        self.process = process
         self.port = port
+    }
+
+    /// The first line `handle` yields (without its newline), read on a thread of its own.
+    private static func firstLine(of handle: FileHandle) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var line = Data()
+                while !line.contains(UInt8(ascii: "\n")) {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    line += chunk
+                }
+                continuation.resume(returning: String(decoding: line, as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        }
     }
 
     deinit { stop() }
 
-    /// Stops the server: SIGTERM, then SIGKILL if it has not exited within 10 s.
+    /// Stops the server: SIGTERM, then SIGKILL if it has not exited within 10 s. Never waits more than 15 s: a
+    /// child whose exit goes unnoticed is left behind rather than holding up the test run.
     public func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        let deadline = Date().addingTimeInterval(10)
+        if exited(within: 10) { return }
+        kill(process.processIdentifier, SIGKILL)
+        _ = exited(within: 5)
+    }
+
+    /// Whether the process has exited, polling for up to `seconds`.
+    private func exited(within seconds: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        return !process.isRunning
     }
 
     /// Appends `responses` to the answer queue; `expect` (if given) replaces the request checks.
