@@ -30,7 +30,7 @@ extension BinaryWriter {
             for e in a { taggedJSON(e, lengths: lengths) }
         case .object(let o):
             u8(6); jsonCount(o.count, lengths)
-            for k in o.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            for k in o.keys.sorted(by: BytewiseOrder.precedes) {
                 jsonString(k, lengths)
                 taggedJSON(o[k]!, lengths: lengths)
             }

@@ -131,7 +131,7 @@ public struct FileBlobStore: BlobStore {
 
     public func list(prefix: String, marker: String?, maxResults: Int) async throws -> BlobListPage {
         var names = try sortedNames(prefix: prefix)
-        if let marker { names = names.filter { Self.bytewisePrecedes(marker, $0) } }
+        if let marker { names = names.filter { BytewiseOrder.precedes(marker, $0) } }
         let limit = max(1, maxResults)
         var items: [BlobProperties] = []
         var index = 0
@@ -162,7 +162,7 @@ public struct FileBlobStore: BlobStore {
         let dirPart = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
         var names: [String] = []
         collect(dir: dirPart, prefix: prefix, into: &names)
-        names.sort(by: Self.bytewisePrecedes)
+        names.sort(by: BytewiseOrder.precedes)
         return names
     }
 
@@ -215,21 +215,6 @@ public struct FileBlobStore: BlobStore {
             }
         }
         guard segmentIsValid() else { throw BlobStoreError.invalidName(name) }
-    }
-
-    /// Whether `a` sorts before `b` byte by byte, as Azure orders blob names.
-    static func bytewisePrecedes(_ a: String, _ b: String) -> Bool {
-        var a = a, b = b
-        return a.withUTF8 { pa in
-            b.withUTF8 { pb in
-                let common = min(pa.count, pb.count)
-                if common > 0 {
-                    let order = memcmp(pa.baseAddress!, pb.baseAddress!, common)
-                    if order != 0 { return order < 0 }
-                }
-                return pa.count < pb.count
-            }
-        }
     }
 
     private func filePath(_ name: String) -> String { rootPath + "/" + name + "~" }

@@ -1,4 +1,5 @@
 import Foundation
+import MemoryStorage
 
 /// BM25 (k1 = 1.2, b = 0.75 unless the caller passes another) over memory texts, with postings laid out as flat arrays (stored in a snapshot
 /// by ``BM25SnapshotSection``, byte layout in `docs/retrieval.md`, "BM25 section").
@@ -62,7 +63,7 @@ public struct BM25Index: Sendable, Equatable {
                 i = j
             }
         }
-        let order = vocabulary.indices.sorted { vocabulary[$0].utf8.lexicographicallyPrecedes(vocabulary[$1].utf8) }
+        let order = vocabulary.indices.sorted { BytewiseOrder.precedes(vocabulary[$0], vocabulary[$1]) }
         var starts: [UInt32] = [0]
         starts.reserveCapacity(order.count + 1)
         var rows: [UInt32] = []
@@ -104,36 +105,28 @@ public struct BM25Index: Sendable, Equatable {
 
     /// The term frequency of posting `p`.
     func frequency(_ p: Int) -> UInt32 {
-        let f = postingFrequencies[p]
-        return f == Self.largeFrequency ? largeFrequencies[p]! : UInt32(f)
+        frequency(stored: postingFrequencies[p], posting: p)
+    }
+
+    /// The term frequency of posting `p` whose stored byte is `stored` (what the scoring loop reads through
+    /// its buffer pointer).
+    @inline(__always)
+    private func frequency(stored: UInt8, posting p: Int) -> UInt32 {
+        stored == Self.largeFrequency ? largeFrequencies[p]! : UInt32(stored)
     }
 
     /// The position of `term` in ``terms`` (binary search by UTF-8 bytes, the order ``terms`` is in); `nil`
     /// when no row contains it. Terms come from ``TextTokenizer`` (NFKC-normalised), so equal terms have
     /// equal bytes.
     func termPosition(_ term: String) -> Int? {
-        var term = term
-        return term.withUTF8 { key in
-            var lo = 0, hi = terms.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                var candidate = terms[mid]
-                let order = candidate.withUTF8 { Self.compare($0, key) }
-                if order == 0 { return mid }
-                if order < 0 { lo = mid + 1 } else { hi = mid }
-            }
-            return nil
+        var lo = 0, hi = terms.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let order = BytewiseOrder.compare(terms[mid], term)
+            if order == 0 { return mid }
+            if order < 0 { lo = mid + 1 } else { hi = mid }
         }
-    }
-
-    /// memcmp order of two byte strings, a proper prefix first: < 0, 0 or > 0.
-    private static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
-        let common = min(a.count, b.count)
-        if common > 0 {
-            let c = memcmp(a.baseAddress!, b.baseAddress!, common)
-            if c != 0 { return Int(c) }
-        }
-        return a.count - b.count
+        return nil
     }
 
     /// Inverse document frequency, Lucene's always-positive form: ln(1 + (N − df + 0.5) / (df + 0.5)).
@@ -199,8 +192,7 @@ public struct BM25Index: Sendable, Equatable {
                             for p in start..<end {
                                 let row = Int(rows[p])
                                 if !everyRowAllowed && !allowed(row) { continue }
-                                let f = frequencies[p]
-                                let tf = f == Self.largeFrequency ? Double(largeFrequencies[p]!) : Double(f)
+                                let tf = Double(frequency(stored: frequencies[p], posting: p))
                                 let norm = Self.k1 * (1 - b + b * Double(lengths[row]) / avgdl)
                                 scores[row] += w * tf * (Self.k1 + 1) / (tf + norm)
                             }
